@@ -1,0 +1,310 @@
+"""The record store: SQLAlchemy Core tables derived from the data contract.
+
+SQLite (WAL) is the embedded default; any SQLAlchemy URL works, so the same
+code runs on PostgreSQL. Rows go in and out as pandas frames: bulk writes use
+the driver's ``executemany`` with plain tuples (no ORM objects), reads build a
+frame straight from the cursor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from recommender.contract import FILES, BY_NAME, FileSpec, Kind
+from recommender.errors import ConfigError
+
+ROW_HASH = "row_hash"
+UPDATED_AT = "updated_at"
+
+_SQL_TYPES: dict[Kind, Any] = {
+    Kind.ID: sa.String(64),
+    Kind.TEXT: sa.Text(),
+    Kind.INT: sa.BigInteger(),
+    Kind.NUMBER: sa.Float(),
+    Kind.DATE: sa.Date(),
+    Kind.BOOL: sa.Boolean(),
+    Kind.ENUM: sa.String(32),
+    Kind.LIST: sa.Text(),
+    Kind.REGION: sa.String(6),
+}
+
+metadata = sa.MetaData()
+
+
+def _contract_table(spec: FileSpec) -> sa.Table:
+    cols = [
+        sa.Column(c.name, _SQL_TYPES[c.kind], primary_key=c.name in spec.key, nullable=not (c.required or c.name in spec.key))
+        for c in spec.columns
+    ]
+    cols.append(sa.Column(ROW_HASH, sa.BigInteger(), nullable=False))
+    cols.append(sa.Column(UPDATED_AT, sa.DateTime(), nullable=False))
+    table = sa.Table(spec.name, metadata, *cols)
+    for col in spec.references:
+        sa.Index(f"ix_{spec.name}_{col}", table.c[col])
+    return table
+
+
+TABLES: dict[str, sa.Table] = {spec.name: _contract_table(spec) for spec in FILES}
+
+import_runs = sa.Table(
+    "import_runs",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("started_at", sa.DateTime(), nullable=False),
+    sa.Column("finished_at", sa.DateTime(), nullable=False),
+    sa.Column("source", sa.Text(), nullable=False),
+    sa.Column("taken", sa.Integer(), nullable=False),
+    sa.Column("rejected", sa.Integer(), nullable=False),
+    sa.Column("report", sa.Text(), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get WAL mode and a busy timeout."""
+    try:
+        engine = sa.create_engine(url, future=True)
+    except Exception as exc:  # bad URL or missing driver
+        raise ConfigError(f"cannot use the store URL {url!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        db = engine.url.database
+        if db and db != ":memory:":
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def row_hashes(frame: pd.DataFrame, spec: FileSpec) -> np.ndarray:
+    """A content hash per row, so a re-import can tell 'unchanged' from 'updated'."""
+    if frame.empty:
+        return np.zeros(0, dtype=np.int64)
+    h = pd.util.hash_pandas_object(frame[list(spec.column_names)], index=False).to_numpy()
+    return h.view(np.int64)
+
+
+def _to_db_values(frame: pd.DataFrame, spec: FileSpec) -> list[tuple[Any, ...]]:
+    """Plain Python tuples in column order; NA becomes None, dates ISO strings for SQLite."""
+    cols: list[list[Any]] = []
+    for c in spec.columns:
+        s = frame[c.name]
+        if c.kind == Kind.DATE:
+            values = [None if pd.isna(v) else v.date() for v in s.tolist()]
+        elif c.kind == Kind.INT:
+            values = [None if pd.isna(v) else int(v) for v in s.astype(object).tolist()]
+        elif c.kind == Kind.NUMBER:
+            values = [None if pd.isna(v) else float(v) for v in s.astype(object).tolist()]
+        elif c.kind == Kind.BOOL:
+            values = [None if pd.isna(v) else bool(v) for v in s.astype(object).tolist()]
+        else:
+            values = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in s.tolist()]
+        cols.append(values)
+    return list(zip(*cols, strict=True))
+
+
+class Store:
+    """Contract records in a relational database."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        if create:
+            metadata.create_all(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings: Any | None = None) -> Store:
+        from recommender.settings import get_settings
+
+        return cls((settings or get_settings()).db)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction: everything written inside it lands together or not at all."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # ---- reading -------------------------------------------------------------
+
+    def count(self, name: str) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(TABLES[name])).scalar_one())
+
+    def counts(self) -> dict[str, int]:
+        return {name: self.count(name) for name in TABLES}
+
+    def keys(self, name: str, column: str | None = None, conn: Connection | None = None) -> pd.Series:
+        """All values of a key column (the first key column by default)."""
+        table = TABLES[name]
+        col = column or BY_NAME[name].key[0]
+        stmt = sa.select(table.c[col])
+        if conn is None:
+            with self.engine.connect() as c:
+                rows = c.execute(stmt).scalars().all()
+        else:
+            rows = conn.execute(stmt).scalars().all()
+        return pd.Series(rows, dtype=object)
+
+    def read_table(
+        self,
+        name: str,
+        *,
+        columns: Iterable[str] | None = None,
+        where: sa.ColumnElement[bool] | None = None,
+        conn: Connection | None = None,
+    ) -> pd.DataFrame:
+        """A contract table as a typed frame (the dtypes the importer produces)."""
+        spec = BY_NAME[name]
+        table = TABLES[name]
+        names = list(columns) if columns is not None else list(spec.column_names)
+        stmt = sa.select(*[table.c[c] for c in names])
+        if where is not None:
+            stmt = stmt.where(where)
+        if conn is None:
+            with self.engine.connect() as c:
+                result = c.execute(stmt)
+                rows = result.fetchall()
+        else:
+            rows = conn.execute(stmt).fetchall()
+        frame = pd.DataFrame.from_records(rows, columns=names)
+        return _coerce(frame, spec)
+
+    def get(self, name: str, key: str) -> dict[str, Any] | None:
+        """One record by its (single-column) key, or None."""
+        spec = BY_NAME[name]
+        frame = self.read_table(name, where=TABLES[name].c[spec.key[0]] == key)
+        if frame.empty:
+            return None
+        return frame.iloc[0].to_dict()
+
+    # ---- writing -------------------------------------------------------------
+
+    def existing_hashes(self, conn: Connection, name: str, keys: pd.DataFrame) -> pd.DataFrame:
+        """Key columns and row hash of the stored rows among ``keys``."""
+        spec = BY_NAME[name]
+        table = TABLES[name]
+        cols = [table.c[k] for k in spec.key] + [table.c[ROW_HASH]]
+        key_names = list(spec.key)
+        if len(keys) > 20_000 or len(spec.key) > 1:
+            rows = conn.execute(sa.select(*cols)).fetchall()
+        else:
+            rows = []
+            values = keys[spec.key[0]].tolist()
+            for i in range(0, len(values), 500):
+                chunk = values[i : i + 500]
+                rows.extend(conn.execute(sa.select(*cols).where(table.c[spec.key[0]].in_(chunk))).fetchall())
+        return pd.DataFrame.from_records(rows, columns=key_names + [ROW_HASH])
+
+    def upsert(self, conn: Connection, name: str, frame: pd.DataFrame) -> UpsertResult:
+        """Insert new keys, update changed rows, leave identical rows alone."""
+        spec = BY_NAME[name]
+        if frame.empty:
+            return UpsertResult(0, 0, 0)
+        frame = frame.reset_index(drop=True)
+        hashes = row_hashes(frame, spec)
+        key_names = list(spec.key)
+        existing = self.existing_hashes(conn, name, frame[key_names])
+        probe = frame[key_names].astype(object).copy()
+        probe["_pos"] = np.arange(len(frame))
+        merged = probe.merge(existing.astype({k: object for k in key_names}), on=key_names, how="left")
+        merged = merged.sort_values("_pos")
+        stored = merged[ROW_HASH].to_numpy(dtype="float64", na_value=np.nan)
+        is_new = np.isnan(stored)
+        old_hash = merged[ROW_HASH].fillna(0).astype(np.int64).to_numpy()
+        is_changed = ~is_new & (old_hash != hashes)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        if is_new.any():
+            self._insert(conn, spec, frame[is_new], hashes[is_new], now)
+        if is_changed.any():
+            self._update(conn, spec, frame[is_changed], hashes[is_changed], now)
+        return UpsertResult(int(is_new.sum()), int(is_changed.sum()), int((~is_new & ~is_changed).sum()))
+
+    def _insert(self, conn: Connection, spec: FileSpec, frame: pd.DataFrame, hashes: np.ndarray, now: dt.datetime) -> None:
+        table = TABLES[spec.name]
+        names = list(spec.column_names) + [ROW_HASH, UPDATED_AT]
+        values = _to_db_values(frame, spec)
+        extra = [(int(h), now) for h in hashes]
+        params = [dict(zip(names, v + e, strict=True)) for v, e in zip(values, extra, strict=True)]
+        for i in range(0, len(params), 50_000):
+            conn.execute(sa.insert(table), params[i : i + 50_000])
+
+    def _update(self, conn: Connection, spec: FileSpec, frame: pd.DataFrame, hashes: np.ndarray, now: dt.datetime) -> None:
+        table = TABLES[spec.name]
+        non_key = [c for c in spec.column_names if c not in spec.key]
+        stmt = (
+            sa.update(table)
+            .where(sa.and_(*[table.c[k] == sa.bindparam(f"k_{k}") for k in spec.key]))
+            .values({c: sa.bindparam(f"v_{c}") for c in non_key + [ROW_HASH, UPDATED_AT]})
+        )
+        names = list(spec.column_names)
+        params = []
+        for row, h in zip(_to_db_values(frame, spec), hashes, strict=True):
+            rec = dict(zip(names, row, strict=True))
+            p = {f"k_{k}": rec[k] for k in spec.key}
+            p.update({f"v_{c}": rec[c] for c in non_key})
+            p[f"v_{ROW_HASH}"] = int(h)
+            p[f"v_{UPDATED_AT}"] = now
+            params.append(p)
+        conn.execute(stmt, params)
+
+    def log_import(self, conn: Connection, *, source: str, started: dt.datetime, report: dict[str, Any]) -> None:
+        conn.execute(
+            sa.insert(import_runs),
+            {
+                "started_at": started,
+                "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                "source": source,
+                "taken": int(report.get("taken", 0)),
+                "rejected": int(report.get("rejected", 0)),
+                "report": json.dumps(report, ensure_ascii=False, default=str),
+            },
+        )
+
+
+def _coerce(frame: pd.DataFrame, spec: FileSpec) -> pd.DataFrame:
+    """Give a frame read from the store the importer's dtypes."""
+    for c in spec.columns:
+        if c.name not in frame.columns:
+            continue
+        s = frame[c.name]
+        if c.kind == Kind.DATE:
+            frame[c.name] = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
+        elif c.kind == Kind.INT:
+            frame[c.name] = pd.array(s.tolist(), dtype="Int64") if len(s) else s.astype("Int64")
+        elif c.kind == Kind.NUMBER:
+            frame[c.name] = s.astype("Float64")
+        elif c.kind == Kind.BOOL:
+            frame[c.name] = pd.array([None if v is None else bool(v) for v in s.tolist()], dtype="boolean")
+        else:
+            frame[c.name] = s.astype(object)
+    return frame
