@@ -1,0 +1,171 @@
+"""An alias index: exact keys, a character trie for phrases inside longer
+text, pinyin keys for homophone typos, and rapidfuzz for the rest.
+
+Plain dicts and lists only, so the index pickles (joblib) and loads anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz, process
+
+from recommender.normalise.text import make_key
+
+_LATIN = re.compile(r"[0-9a-z+#]")
+_ALL_CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
+_END = "\x00"  # trie terminal marker (never a key character)
+
+
+def pinyin_key(key: str) -> str:
+    """Toneless pinyin of an all-CJK key, syllables joined by spaces."""
+    return " ".join(lazy_pinyin(key, errors="default"))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A taxonomy alias found inside a key (``key[start:end] == alias``)."""
+
+    start: int
+    end: int
+    alias: str
+
+
+class AliasIndex:
+    """Maps alias keys to ``(target_id, weight)`` pairs.
+
+    Built once from the taxonomy; lookups are dict hits, phrase scans walk a
+    trie, and only unmatched keys pay for pinyin or fuzzy matching.
+    """
+
+    def __init__(self, entries: Iterable[tuple[str, str, float]], *, min_scan_len: int = 2) -> None:
+        exact: dict[str, dict[str, float]] = {}
+        for alias, target, weight in entries:
+            key = make_key(alias)
+            if not key:
+                continue
+            slot = exact.setdefault(key, {})
+            slot[target] = max(weight, slot.get(target, 0.0))
+        # Most specific first: higher weight, then the order of appearance.
+        self.exact: dict[str, tuple[tuple[str, float], ...]] = {
+            k: tuple(sorted(v.items(), key=lambda kv: -kv[1])) for k, v in exact.items()
+        }
+        self.min_scan_len = min_scan_len
+        self.trie: dict = {}
+        for key in self.exact:
+            if len(key) < min_scan_len and not _ALL_CJK.match(key):
+                continue
+            node = self.trie
+            for ch in key:
+                node = node.setdefault(ch, {})
+            node[_END] = key
+        self.pinyin: dict[str, str] = {}
+        for key in self.exact:
+            if len(key) >= 2 and _ALL_CJK.match(key):
+                self.pinyin.setdefault(pinyin_key(key), key)
+        self.choices: list[str] = list(self.exact)
+        self.pinyin_choices: list[str] = list(self.pinyin)
+
+    def __len__(self) -> int:
+        return len(self.exact)
+
+    def get(self, key: str) -> tuple[tuple[str, float], ...]:
+        """Targets of an exact key (empty tuple if none)."""
+        return self.exact.get(key, ())
+
+    def scan(self, key: str, *, min_len: int = 2) -> list[Hit]:
+        """Leftmost-longest aliases inside ``key`` (non-overlapping).
+
+        Latin aliases must sit on a word boundary, so "ps" is not found inside
+        "helps"; one-character CJK aliases are ignored unless ``min_len`` is 1.
+        """
+        hits: list[Hit] = []
+        i, n = 0, len(key)
+        trie = self.trie
+        while i < n:
+            node = trie
+            best_end, best_alias = -1, ""
+            j = i
+            while j < n:
+                node = node.get(key[j])
+                if node is None:
+                    break
+                j += 1
+                alias = node.get(_END)
+                if alias is not None and j - i >= min_len and self._boundary(key, i, j):
+                    best_end, best_alias = j, alias
+            if best_end > 0:
+                hits.append(Hit(i, best_end, best_alias))
+                i = best_end
+            else:
+                i += 1
+        return hits
+
+    @staticmethod
+    def _boundary(key: str, i: int, j: int) -> bool:
+        if _LATIN.match(key[i]) and i > 0 and _LATIN.match(key[i - 1]):
+            return False
+        if _LATIN.match(key[j - 1]) and j < len(key) and _LATIN.match(key[j]):
+            return False
+        return True
+
+    def homophone(self, key: str) -> str | None:
+        """The alias spelled with the same pinyin (a typing slip), if any."""
+        if len(key) < 2 or not _ALL_CJK.match(key):
+            return None
+        return self.pinyin.get(pinyin_key(key))
+
+    def fuzzy(self, key: str, *, score_cutoff: float) -> tuple[str, float] | None:
+        """Best alias by normalised Indel similarity (0-100), or ``None``.
+
+        Keys are already cleaned, hence ``processor=None``; the cut-off keeps
+        rapidfuzz from scoring hopeless candidates in full.
+        """
+        if not key:
+            return None
+        found = process.extractOne(
+            key, self.choices, scorer=fuzz.ratio, processor=None, score_cutoff=score_cutoff
+        )
+        if found is None:
+            return None
+        return found[0], float(found[1])
+
+    def fuzzy_pinyin(self, key: str, *, score_cutoff: float) -> tuple[str, float] | None:
+        """Best alias compared on pinyin: near-homophone slips and missing syllables."""
+        if len(key) < 3 or not _ALL_CJK.match(key):
+            return None
+        found = process.extractOne(
+            pinyin_key(key),
+            self.pinyin_choices,
+            scorer=fuzz.ratio,
+            processor=None,
+            score_cutoff=score_cutoff,
+        )
+        if found is None:
+            return None
+        return self.pinyin[found[0]], float(found[1])
+
+    def fuzzy_many(self, keys: Sequence[str], *, score_cutoff: float) -> list[tuple[str, float] | None]:
+        """Batch :meth:`fuzzy` with one ``cdist`` call (one core, ``workers=1``)."""
+        if not keys:
+            return []
+        import numpy as np
+
+        scores = process.cdist(
+            list(keys),
+            self.choices,
+            scorer=fuzz.ratio,
+            processor=None,
+            score_cutoff=score_cutoff,
+            dtype=np.uint8,
+            workers=1,
+        )
+        best = scores.argmax(axis=1)
+        out: list[tuple[str, float] | None] = []
+        for row, col in enumerate(best):
+            s = float(scores[row, col])
+            out.append((self.choices[int(col)], s) if s >= score_cutoff and s > 0 else None)
+        return out
