@@ -159,6 +159,8 @@ class _PhraseNormaliser:
         return out
 
     def _remember(self, tok: str, result: tuple[Match, ...]) -> None:
+        if self.cache_size <= 0:
+            return
         if len(self._cache) >= self.cache_size:
             self._cache.clear()
         self._cache[tok] = result

@@ -126,9 +126,10 @@ class TitleClassifier:
         found = self._cache.get(s)
         if found is None:
             found = self._classify(s)
-            if len(self._cache) >= self.cache_size:
-                self._cache.clear()
-            self._cache[s] = found
+            if self.cache_size > 0:
+                if len(self._cache) >= self.cache_size:
+                    self._cache.clear()
+                self._cache[s] = found
         return list(found[: max(0, int(k))])
 
     def classify(self, title: object) -> OccupationMatch:
@@ -164,7 +165,7 @@ class TitleClassifier:
         adjusted = {}
         for code, s in scores.items():
             if specific and self._levels.get(code, 4) < 4:
-                s *= 0.8  # a group code only wins when nothing more specific is in view
+                s *= 0.7  # a group code only wins when nothing more specific is in view
             adjusted[code] = min(1.0, s)
         ranked = sorted(adjusted.items(), key=lambda kv: (-kv[1], -self._levels.get(kv[0], 4), kv[0]))
         return tuple(
@@ -239,7 +240,8 @@ class TitleClassifier:
             share = (h.end - h.start) / length
             head = 0.12 if h.end == last_end else 0.0
             for code, w, from_skill in self._targets(h.alias):
-                s = (0.45 + 0.45 * share) * (0.6 + 0.4 * w) * (0.85 if from_skill else 1.0) + head
+                # Generic words (low weight: 司机, 普工) count for less inside a longer title.
+                s = (0.45 + 0.45 * share) * (0.3 + 0.7 * w) * (0.85 if from_skill else 1.0) + head * w
                 support[code] = support.get(code, 0.0) + s
                 if s > scores.get(code, 0.0):
                     scores[code] = s
