@@ -107,22 +107,25 @@ def row_hashes(frame: pd.DataFrame, spec: FileSpec) -> np.ndarray:
     return h.view(np.int64)
 
 
-def _to_db_values(frame: pd.DataFrame, spec: FileSpec) -> list[tuple[Any, ...]]:
-    """Plain Python tuples in column order; NA becomes None, dates ISO strings for SQLite."""
-    cols: list[list[Any]] = []
-    for c in spec.columns:
-        s = frame[c.name]
-        if c.kind == Kind.DATE:
-            values = [None if pd.isna(v) else v.date() for v in s.tolist()]
-        elif c.kind == Kind.INT:
-            values = [None if pd.isna(v) else int(v) for v in s.astype(object).tolist()]
-        elif c.kind == Kind.NUMBER:
-            values = [None if pd.isna(v) else float(v) for v in s.astype(object).tolist()]
-        elif c.kind == Kind.BOOL:
-            values = [None if pd.isna(v) else bool(v) for v in s.astype(object).tolist()]
+def _column_values(s: pd.Series, kind: Kind, dialect: str) -> list[Any]:
+    """One column as plain Python values, vectorised; NA becomes None."""
+    if kind == Kind.DATE:
+        if dialect == "sqlite":  # SQLAlchemy's SQLite Date type stores ISO text
+            out = s.dt.strftime("%Y-%m-%d")
         else:
-            values = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in s.tolist()]
-        cols.append(values)
+            out = pd.Series(s.dt.date, dtype=object)
+    elif kind == Kind.BOOL:
+        out = s.astype(object)
+        if dialect == "sqlite":
+            out = s.astype("Int64").astype(object)
+    else:
+        out = s.astype(object)
+    return out.where(s.notna(), None).tolist()
+
+
+def _to_db_values(frame: pd.DataFrame, spec: FileSpec, dialect: str = "sqlite") -> list[tuple[Any, ...]]:
+    """Plain Python tuples in column order, ready for the driver's executemany."""
+    cols = [_column_values(frame[c.name], c.kind, dialect) for c in spec.columns]
     return list(zip(*cols, strict=True))
 
 
@@ -192,12 +195,25 @@ class Store:
             stmt = stmt.where(where)
         if conn is None:
             with self.engine.connect() as c:
-                result = c.execute(stmt)
-                rows = result.fetchall()
+                rows = self._fetch_raw(c, stmt)
         else:
-            rows = conn.execute(stmt).fetchall()
-        frame = pd.DataFrame.from_records(rows, columns=names)
+            rows = self._fetch_raw(conn, stmt)
+        if rows:
+            columns = list(zip(*rows, strict=True))
+            frame = pd.DataFrame({n: np.array(c, dtype=object) for n, c in zip(names, columns, strict=True)}, dtype=object)
+        else:
+            frame = pd.DataFrame({n: pd.Series(dtype=object) for n in names})
         return _coerce(frame, spec)
+
+    def _fetch_raw(self, conn: Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
+        """Rows as the driver returns them: SQLAlchemy's per-value type processing
+        (ISO text to dates on SQLite) is skipped and done once per column in ``_coerce``."""
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        result = conn.exec_driver_sql(str(compiled))
+        try:
+            return result.cursor.fetchall() if result.cursor is not None else []  # plain tuples, not Row objects
+        finally:
+            result.close()
 
     def get(self, name: str, key: str) -> dict[str, Any] | None:
         """One record by its (single-column) key, or None."""
@@ -252,11 +268,21 @@ class Store:
     def _insert(self, conn: Connection, spec: FileSpec, frame: pd.DataFrame, hashes: np.ndarray, now: dt.datetime) -> None:
         table = TABLES[spec.name]
         names = list(spec.column_names) + [ROW_HASH, UPDATED_AT]
-        values = _to_db_values(frame, spec)
-        extra = [(int(h), now) for h in hashes]
-        params = [dict(zip(names, v + e, strict=True)) for v, e in zip(values, extra, strict=True)]
-        for i in range(0, len(params), 50_000):
-            conn.execute(sa.insert(table), params[i : i + 50_000])
+        chunk = 50_000
+        if self.dialect == "sqlite":
+            # The driver's executemany on plain tuples: no per-row SQLAlchemy work.
+            stamp = now.isoformat(sep=" ")
+            sql = f"INSERT INTO {spec.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+            for i in range(0, len(frame), chunk):
+                part = frame.iloc[i : i + chunk]
+                rows = [(*v, int(h), stamp) for v, h in zip(_to_db_values(part, spec), hashes[i : i + chunk], strict=True)]
+                conn.exec_driver_sql(sql, rows)
+            return
+        for i in range(0, len(frame), chunk):
+            part = frame.iloc[i : i + chunk]
+            values = _to_db_values(part, spec, self.dialect)
+            params = [dict(zip(names, (*v, int(h), now), strict=True)) for v, h in zip(values, hashes[i : i + chunk], strict=True)]
+            conn.execute(sa.insert(table), params)
 
     def _update(self, conn: Connection, spec: FileSpec, frame: pd.DataFrame, hashes: np.ndarray, now: dt.datetime) -> None:
         table = TABLES[spec.name]
@@ -268,7 +294,7 @@ class Store:
         )
         names = list(spec.column_names)
         params = []
-        for row, h in zip(_to_db_values(frame, spec), hashes, strict=True):
+        for row, h in zip(_to_db_values(frame, spec, "generic"), hashes, strict=True):
             rec = dict(zip(names, row, strict=True))
             p = {f"k_{k}": rec[k] for k in spec.key}
             p.update({f"v_{c}": rec[c] for c in non_key})
@@ -298,13 +324,13 @@ def _coerce(frame: pd.DataFrame, spec: FileSpec) -> pd.DataFrame:
             continue
         s = frame[c.name]
         if c.kind == Kind.DATE:
-            frame[c.name] = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
+            frame[c.name] = pd.to_datetime(s.astype(object).where(s.notna(), None).map(str, na_action="ignore"), format="ISO8601", errors="coerce").astype("datetime64[ns]")
         elif c.kind == Kind.INT:
-            frame[c.name] = pd.array(s.tolist(), dtype="Int64") if len(s) else s.astype("Int64")
+            frame[c.name] = pd.to_numeric(s, errors="coerce").astype("Int64")
         elif c.kind == Kind.NUMBER:
-            frame[c.name] = s.astype("Float64")
+            frame[c.name] = pd.to_numeric(s, errors="coerce").astype("Float64")
         elif c.kind == Kind.BOOL:
-            frame[c.name] = pd.array([None if v is None else bool(v) for v in s.tolist()], dtype="boolean")
+            frame[c.name] = pd.to_numeric(s.astype(object).where(s.notna(), None).map(int, na_action="ignore"), errors="coerce").astype("boolean")
         else:
-            frame[c.name] = s.astype(object)
+            frame[c.name] = s.astype(object).where(s.notna(), None)
     return frame

@@ -1,9 +1,13 @@
-"""Cell-by-cell validation of raw contract files, vectorised over columns.
+"""Cell-by-cell validation of raw contract files.
 
 The same function validates a million-row import and a one-row inline profile
 from the API, so the rules can never drift apart. Every broken cell becomes a
 ``RowError`` naming file, row, column, value and reason; a row with any error
 is left out, all other rows go on.
+
+Each column is factorised first and every *distinct* value is cleaned and
+parsed once: enum, region, date and boolean columns repeat a handful of
+values over a million rows, so validation costs little more than reading.
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ ORDER_RULES: dict[str, tuple[tuple[str, str], ...]] = {
     "courses": (("age_min", "age_max"),),
 }
 
+_DTYPES: dict[Kind, str] = {
+    Kind.INT: "Int64",
+    Kind.NUMBER: "Float64",
+    Kind.DATE: "datetime64[ns]",
+    Kind.BOOL: "boolean",
+}
+
 
 @dataclass(slots=True)
 class ValidatedTable:
@@ -47,173 +58,206 @@ class ValidatedTable:
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0
 
-    @property
-    def rejected_rows(self) -> int:
-        return len({(e.row) for e in self.errors if e.row}) if self.errors else 0
+
+# A parser takes the distinct cleaned values of a column (no missing values)
+# and returns their typed form and, per value, None or the reason it is wrong.
+Parsed = tuple[pd.Series, np.ndarray]
 
 
-class _Errors:
-    """Collects errors per row index while columns are checked one by one."""
-
-    def __init__(self, file: str, rows: np.ndarray) -> None:
-        self.file = file
-        self.rows = rows
-        self.bad = np.zeros(len(rows), dtype=bool)
-        self.items: list[tuple[int, RowError]] = []
-
-    def add(self, mask: np.ndarray, column: str | None, values: pd.Series | None, reason: str | Callable[[object], str]) -> None:
-        idx = np.flatnonzero(mask)
-        if not len(idx):
-            return
-        self.bad[idx] = True
-        for i in idx:
-            value = None if values is None else values.iat[i]
-            text = reason(value) if callable(reason) else reason
-            self.items.append((int(i), RowError(self.file, int(self.rows[i]), column, preview(value), text)))
-
-    def sorted(self) -> list[RowError]:
-        return [e for _, e in sorted(self.items, key=lambda t: t[0])]
+def _reasons(n: int) -> np.ndarray:
+    return np.full(n, None, dtype=object)
 
 
-def _present(s: pd.Series) -> np.ndarray:
-    return s.notna().to_numpy(dtype=bool)
+def _set(reasons: np.ndarray, mask: np.ndarray, reason: str) -> None:
+    reasons[mask & pd.isna(reasons)] = reason
 
 
-def _clean(s: pd.Series, nfkc: bool) -> pd.Series:
-    s = s.astype(object)
-    if nfkc:
-        s = s.str.normalize("NFKC")
-    s = s.str.strip(_WS)
-    return s.where(s.str.len() > 0, None)
+def _parse_int(u: pd.Series, col: Column) -> Parsed:
+    num = pd.to_numeric(u.str.replace(",", "", regex=False), errors="coerce").astype("Float64")
+    values = num.to_numpy(dtype=float, na_value=np.nan)
+    reasons = _reasons(len(u))
+    _set(reasons, np.isnan(values) | (np.nan_to_num(values) != np.round(np.nan_to_num(values))), "not a whole number")
+    _range(values, col, reasons)
+    ok = pd.isna(reasons)
+    return pd.Series(np.where(ok, values, np.nan)).round().astype("Int64"), reasons
 
 
-def _parse_int(s: pd.Series, col: Column, err: _Errors) -> pd.Series:
-    text = s.str.replace(",", "", regex=False)
-    num = pd.to_numeric(text, errors="coerce")
-    present = _present(s)
-    bad = present & (num.isna().to_numpy() | ~np.isclose(num.fillna(0).to_numpy(), np.round(num.fillna(0).to_numpy())))
-    err.add(bad, col.name, s, "not a whole number")
-    out = num.where(~bad).round().astype("Int64")
-    return _check_range(out, s, col, err, present & ~bad)
+def _parse_number(u: pd.Series, col: Column) -> Parsed:
+    num = pd.to_numeric(u.str.replace(",", "", regex=False), errors="coerce").astype("Float64")
+    values = num.to_numpy(dtype=float, na_value=np.nan)
+    reasons = _reasons(len(u))
+    _set(reasons, ~np.isfinite(values), "not a number")
+    _range(values, col, reasons)
+    return pd.Series(np.where(pd.isna(reasons), values, np.nan)).astype("Float64"), reasons
 
 
-def _parse_number(s: pd.Series, col: Column, err: _Errors) -> pd.Series:
-    num = pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce")
-    present = _present(s)
-    bad = present & (num.isna().to_numpy() | ~np.isfinite(num.fillna(0).to_numpy()))
-    err.add(bad, col.name, s, "not a number")
-    out = num.where(~bad).astype("Float64")
-    return _check_range(out, s, col, err, present & ~bad)
+def _range(values: np.ndarray, col: Column, reasons: np.ndarray) -> None:
+    with np.errstate(invalid="ignore"):
+        if col.minimum is not None:
+            reason = "must not be negative" if col.minimum == 0 else f"below the minimum {col.minimum:g}"
+            _set(reasons, values < col.minimum, reason)
+        if col.maximum is not None:
+            _set(reasons, values > col.maximum, f"above the maximum {col.maximum:g}")
 
 
-def _check_range(out: pd.Series, raw: pd.Series, col: Column, err: _Errors, ok: np.ndarray) -> pd.Series:
-    values = out.astype("Float64").fillna(np.nan).to_numpy(dtype=float)
-    if col.minimum is not None:
-        low = ok & (values < col.minimum)
-        reason = "must not be negative" if col.minimum == 0 else f"below the minimum {col.minimum:g}"
-        err.add(low, col.name, raw, reason)
-        out = out.where(~low)
-    if col.maximum is not None:
-        high = ok & (values > col.maximum)
-        err.add(high, col.name, raw, f"above the maximum {col.maximum:g}")
-        out = out.where(~high)
-    return out
-
-
-def _parse_date(s: pd.Series, col: Column, err: _Errors) -> pd.Series:
-    head = s.str.extract(_ISO_DATE, expand=False)
+def _parse_date(u: pd.Series, col: Column) -> Parsed:
+    head = u.str.extract(_ISO_DATE, expand=False)
     parsed = pd.to_datetime(head, format="%Y-%m-%d", errors="coerce")
-    present = _present(s)
-    not_iso = present & head.isna().to_numpy()
-    err.add(not_iso, col.name, s, "not an ISO 8601 date (YYYY-MM-DD)")
-    invalid = present & ~not_iso & parsed.isna().to_numpy()
-    err.add(invalid, col.name, s, "not a valid calendar date")
+    reasons = _reasons(len(u))
+    _set(reasons, head.isna().to_numpy(), "not an ISO 8601 date (YYYY-MM-DD)")
+    _set(reasons, parsed.isna().to_numpy(), "not a valid calendar date")
     years = parsed.dt.year.to_numpy(dtype=float, na_value=np.nan)
-    odd = present & ~not_iso & ~invalid & ((years < 1900) | (years > 2200))
-    err.add(odd, col.name, s, "year out of range 1900-2200")
-    return parsed.where(~odd).astype("datetime64[ns]")
+    with np.errstate(invalid="ignore"):
+        _set(reasons, (years < 1900) | (years > 2200), "year out of range 1900-2200")
+    return parsed.where(pd.isna(reasons)).astype("datetime64[ns]"), reasons
 
 
-def _parse_bool(s: pd.Series, col: Column, err: _Errors) -> pd.Series:
-    low = s.str.lower()
+def _parse_bool(u: pd.Series, col: Column) -> Parsed:
+    low = u.str.lower()
     is_true = low.isin(TRUE_WORDS).to_numpy()
     is_false = low.isin(FALSE_WORDS).to_numpy()
-    bad = _present(s) & ~is_true & ~is_false
-    err.add(bad, col.name, s, "not a boolean (use 1/0, true/false, yes/no, 是/否)")
-    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    reasons = _reasons(len(u))
+    _set(reasons, ~is_true & ~is_false, "not a boolean (use 1/0, true/false, yes/no, 是/否)")
+    out = pd.Series(pd.NA, index=range(len(u)), dtype="boolean")
     out[is_true] = True
     out[is_false] = False
-    return out
+    return out, reasons
 
 
-def _parse_enum(s: pd.Series, col: Column, err: _Errors) -> pd.Series:
+def _parse_enum(u: pd.Series, col: Column) -> Parsed:
     if not col.case_sensitive:
         lowered = {c.lower(): c for c in col.choices}
-        s = s.str.lower().map(lambda v: lowered.get(v, v), na_action="ignore")
-    ok = s.isin(col.choices).to_numpy()
-    bad = _present(s) & ~ok
-    err.add(bad, col.name, s, f"not one of: {', '.join(col.choices)}")
-    return s.where(~bad, None)
+        u = u.map(lambda v: lowered.get(v.lower(), v))
+    ok = u.isin(col.choices).to_numpy()
+    reasons = _reasons(len(u))
+    _set(reasons, ~ok, f"not one of: {', '.join(col.choices)}")
+    return u.where(ok, None).astype(object), reasons
 
 
-def _parse_list(s: pd.Series, col: Column, err: _Errors) -> pd.Series:
-    joined = s.str.replace(_LIST_SEP, ";", regex=True).str.replace(_LIST_JOIN, ";", regex=True).str.strip("; ")
-    return joined.where(joined.str.len() > 0, None)
+def _parse_list(u: pd.Series, col: Column) -> Parsed:
+    joined = u.str.replace(_LIST_SEP, ";", regex=True).str.replace(_LIST_JOIN, ";", regex=True).str.strip("; ")
+    return joined.where(joined.str.len() > 0, None).astype(object), _reasons(len(u))
 
 
-def _parse_id(s: pd.Series, col: Column, err: _Errors) -> pd.Series:
-    present = _present(s)
-    too_long = present & (s.str.len().fillna(0).to_numpy() > MAX_ID_CHARS)
-    err.add(too_long, col.name, s, f"id longer than {MAX_ID_CHARS} characters")
-    control = present & s.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool)
-    err.add(control & ~too_long, col.name, s, "id contains control characters")
-    national = present & s.str.match(_NATIONAL_ID).fillna(False).to_numpy(dtype=bool)
-    err.add(
-        national,
-        col.name,
-        None,
+def _parse_text(u: pd.Series, col: Column) -> Parsed:
+    return u.astype(object), _reasons(len(u))
+
+
+def _parse_id(u: pd.Series, col: Column) -> Parsed:
+    reasons = _reasons(len(u))
+    _set(reasons, u.str.len().to_numpy() > MAX_ID_CHARS, f"id longer than {MAX_ID_CHARS} characters")
+    _set(reasons, u.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool), "id contains control characters")
+    _set(
+        reasons,
+        u.str.match(_NATIONAL_ID).to_numpy(dtype=bool),
         "looks like a national ID number; use the service's own id (ID numbers are never stored)",
     )
-    return s.where(~(too_long | control | national), None)
+    return u.astype(object), reasons
 
 
-def _parse_region(s: pd.Series, col: Column, err: _Errors) -> pd.Series:
+def _parse_region(u: pd.Series, col: Column) -> Parsed:
     from recommender.regions import RegionIndex
 
-    present = _present(s)
-    if not present.any():
-        return s
-    index = RegionIndex.default()
-    resolved = index.resolve_many(s[present].unique().tolist())
-    codes = {k: (v.code if not isinstance(v, Exception) else None) for k, v in resolved.items()}
-    reasons = {k: str(v) for k, v in resolved.items() if isinstance(v, Exception)}
-    out = s.map(codes, na_action="ignore")
-    bad = present & out.isna().to_numpy()
-    err.add(bad, col.name, s, lambda v: reasons.get(str(v), "unknown region"))
-    return out.astype(object).where(out.notna(), None)
+    resolved = RegionIndex.default().resolve_many(u.tolist())
+    codes = [None if isinstance(r, Exception) else r.code for r in (resolved[v] for v in u.tolist())]
+    reasons = np.array([str(r) if isinstance(r, Exception) else None for r in (resolved[v] for v in u.tolist())], dtype=object)
+    return pd.Series(codes, dtype=object), reasons
 
 
-_PARSERS: dict[Kind, Callable[[pd.Series, Column, _Errors], pd.Series]] = {
+_PARSERS: dict[Kind, Callable[[pd.Series, Column], Parsed]] = {
     Kind.INT: _parse_int,
     Kind.NUMBER: _parse_number,
     Kind.DATE: _parse_date,
     Kind.BOOL: _parse_bool,
     Kind.ENUM: _parse_enum,
     Kind.LIST: _parse_list,
+    Kind.TEXT: _parse_text,
     Kind.ID: _parse_id,
     Kind.REGION: _parse_region,
 }
+# Free text keeps what the user wrote; everything else is compared after NFKC
+# (full-width digits and letters become ASCII).
 _NFKC_KINDS = {Kind.INT, Kind.NUMBER, Kind.DATE, Kind.BOOL, Kind.ENUM, Kind.ID, Kind.REGION}
 
 
+class _Errors:
+    """Row errors, gathered column by column."""
+
+    def __init__(self, file: str, rows: np.ndarray) -> None:
+        self.file = file
+        self.rows = rows
+        self.bad = np.zeros(len(rows), dtype=bool)
+        self.items: list[tuple[int, int, RowError]] = []
+        self._col = 0
+
+    def add(
+        self,
+        mask: np.ndarray,
+        column: str | None,
+        values: pd.Series | np.ndarray | None,
+        reason: str | np.ndarray | Callable[[object], str],
+    ) -> None:
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        self._col += 1
+        self.bad[idx] = True
+        for i in idx:
+            value = None if values is None else (values.iat[i] if isinstance(values, pd.Series) else values[i])
+            if isinstance(reason, np.ndarray):
+                text = str(reason[i])
+            elif callable(reason):
+                text = reason(value)
+            else:
+                text = reason
+            self.items.append((int(i), self._col, RowError(self.file, int(self.rows[i]), column, preview(value), text)))
+
+    def sorted(self) -> list[RowError]:
+        return [e for _, _, e in sorted(self.items, key=lambda t: (t[0], t[1]))]
+
+
 def _empty_typed(spec: FileSpec) -> pd.DataFrame:
-    dtypes = {
-        Kind.INT: "Int64",
-        Kind.NUMBER: "Float64",
-        Kind.DATE: "datetime64[ns]",
-        Kind.BOOL: "boolean",
-    }
-    return pd.DataFrame({c.name: pd.Series(dtype=dtypes.get(c.kind, object)) for c in spec.columns})
+    return pd.DataFrame({c.name: pd.Series(dtype=_DTYPES.get(c.kind, object)) for c in spec.columns})
+
+
+def _validate_column(cells: pd.Series, col: Column, err: _Errors, max_cell_chars: int) -> pd.Series:
+    """Type one column: factorise, check each distinct value once, broadcast back."""
+    n = len(cells)
+    codes, uniques = pd.factorize(cells.to_numpy(dtype=object), use_na_sentinel=True)
+    raw_u = pd.Series(uniques, dtype=object)
+    lengths = raw_u.str.len().to_numpy(dtype=float)
+    too_long_u = lengths > max_cell_chars
+    clean_u = raw_u.where(~too_long_u, "")
+    if col.kind in _NFKC_KINDS:
+        clean_u = clean_u.str.normalize("NFKC")
+    clean_u = clean_u.str.strip(_WS)
+    empty_u = (clean_u.str.len().to_numpy() == 0) & ~too_long_u
+    present_u = ~empty_u & ~too_long_u
+    typed_u = pd.Series([None] * len(raw_u), dtype=_DTYPES.get(col.kind, object))
+    reasons_u = _reasons(len(raw_u))
+    if present_u.any():
+        parsed, why = _PARSERS[col.kind](clean_u[present_u].reset_index(drop=True), col)
+        typed_u[present_u] = parsed.to_numpy()
+        reasons_u[present_u] = why
+    has = codes >= 0
+    safe = np.where(has, codes, 0)
+    if len(raw_u):
+        long_rows = has & too_long_u[safe]
+        err.add(long_rows, col.name, None, f"cell too long (more than {max_cell_chars} characters)")
+        row_reasons = np.where(has, reasons_u[safe] if len(raw_u) else None, None)
+        bad_rows = has & ~pd.isna(row_reasons)
+        err.add(bad_rows, col.name, pd.Series(np.where(has, uniques[safe], None), dtype=object), row_reasons)
+        missing = ~has | (empty_u[safe] & has)
+    else:
+        missing = np.ones(n, dtype=bool)
+    if col.required:
+        err.add(missing, col.name, None, "required value missing")
+    if not len(raw_u):
+        return pd.Series([None] * n, dtype=_DTYPES.get(col.kind, object))
+    out = typed_u.take(safe).reset_index(drop=True)
+    if (~has).any():
+        out[~has] = None
+    return out
 
 
 def validate_table(raw: RawTable, *, max_cell_chars: int = 10_000, today: dt.date | None = None) -> ValidatedTable:
@@ -225,6 +269,8 @@ def validate_table(raw: RawTable, *, max_cell_chars: int = 10_000, today: dt.dat
         errors.append(RowError(raw.file, 0, None, "", f"required column(s) missing from the header: {missing}"))
         return ValidatedTable(raw.file, spec, _empty_typed(spec), np.array([], dtype=np.int64), errors, raw.rows_read)
     n = len(raw.cells)
+    if n == 0:
+        return ValidatedTable(raw.file, spec, _empty_typed(spec), np.array([], dtype=np.int64), errors, raw.rows_read)
     err = _Errors(raw.file, raw.rows)
     typed: dict[str, pd.Series] = {}
     for col in spec.columns:
@@ -232,17 +278,8 @@ def validate_table(raw: RawTable, *, max_cell_chars: int = 10_000, today: dt.dat
             cells = raw.cells[col.name].reset_index(drop=True)
         else:
             cells = pd.Series([None] * n, dtype=object)
-        lengths = cells.str.len().fillna(0).to_numpy() if n else np.zeros(0)
-        too_long = lengths > max_cell_chars
-        err.add(too_long, col.name, cells, lambda v: f"cell too long ({len(str(v))} characters; at most {max_cell_chars})")
-        cells = cells.where(~too_long, None)
-        cells = _clean(cells, nfkc=col.kind in _NFKC_KINDS) if n else cells
-        if col.required:
-            missing = ~_present(cells) & ~too_long
-            err.add(missing, col.name, None, "required value missing")
-        parser = _PARSERS.get(col.kind)
-        typed[col.name] = parser(cells, col, err) if parser and n else cells
-    frame = pd.DataFrame(typed) if n else _empty_typed(spec)
+        typed[col.name] = _validate_column(cells, col, err, max_cell_chars)
+    frame = pd.DataFrame(typed)
     _apply_defaults(frame, spec)
     _cross_checks(frame, spec, err, today or dt.date.today())
     frame, rows = _drop_duplicate_keys(frame, spec, err)
@@ -251,8 +288,6 @@ def validate_table(raw: RawTable, *, max_cell_chars: int = 10_000, today: dt.dat
 
 
 def _apply_defaults(frame: pd.DataFrame, spec: FileSpec) -> None:
-    if frame.empty:
-        return
     for col in spec.columns:
         if col.default_from:
             frame[col.name] = frame[col.name].where(frame[col.name].notna(), frame[col.default_from])
@@ -261,8 +296,6 @@ def _apply_defaults(frame: pd.DataFrame, spec: FileSpec) -> None:
 
 
 def _cross_checks(frame: pd.DataFrame, spec: FileSpec, err: _Errors, today: dt.date) -> None:
-    if frame.empty:
-        return
     for left, right in ORDER_RULES.get(spec.name, ()):
         a, b = frame[left], frame[right]
         both = (a.notna() & b.notna()).to_numpy(dtype=bool)
@@ -270,28 +303,23 @@ def _cross_checks(frame: pd.DataFrame, spec: FileSpec, err: _Errors, today: dt.d
         err.add(wrong, left, a.astype(object), f"{left} is greater than {right}")
     if spec.name == "workers":
         age = today.year - frame["birth_year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        odd = (age < 14) | (age > 100)
+        with np.errstate(invalid="ignore"):
+            odd = (age < 14) | (age > 100)
         err.add(odd, "birth_year", frame["birth_year"].astype(object), "implies an age outside 14-100")
 
 
 def _drop_duplicate_keys(frame: pd.DataFrame, spec: FileSpec, err: _Errors) -> tuple[pd.DataFrame, np.ndarray]:
     """Reject invalid rows, then later repeats of a key among the valid ones."""
     valid = ~err.bad
-    if frame.empty:
-        return frame, err.rows[valid] if len(err.rows) else np.array([], dtype=np.int64)
-    if len(spec.key) == 1:
-        shown = frame[spec.key[0]].astype(object)
-    else:
-        parts = [frame[k].astype(object).tolist() for k in spec.key]
-        shown = pd.Series(
-            [None if any(p is None or p is pd.NA for p in ps) else "/".join(map(str, ps)) for ps in zip(*parts)],
-            dtype=object,
-        )
-    dup = valid & shown.where(valid).duplicated(keep="first").to_numpy() & shown.notna().to_numpy()
+    keys = frame[list(spec.key)]
+    complete = keys.notna().all(axis=1).to_numpy()
+    candidates = np.flatnonzero(valid & complete)
+    dup = np.zeros(len(frame), dtype=bool)
+    dup[candidates] = keys.iloc[candidates].duplicated(keep="first").to_numpy()
     if dup.any():
-        valid_idx = np.flatnonzero(valid)
+        shown = keys.astype(str).agg("/".join, axis=1) if len(spec.key) > 1 else keys.iloc[:, 0].astype(object)
         first_row: dict[str, int] = {}
-        for i in valid_idx:
+        for i in np.flatnonzero(valid):
             first_row.setdefault(shown.iat[i], int(err.rows[i]))
         label = "/".join(spec.key)
         err.add(dup, label, shown, lambda v: f"duplicate {label} {v} (first at row {first_row[str(v)]})")
