@@ -201,7 +201,7 @@ class TitleClassifier:
             if scores:
                 return self._result(scores)
         else:
-            core = full
+            return ()  # only recruiting filler, ages and pay: nothing about the job
         scores = self._segments(core_text)
         self._scan(core, scores)
         if not scores or max(scores.values()) < 0.6:
@@ -257,7 +257,7 @@ class TitleClassifier:
             alias, r = found
             for code, sc in self._exact(alias, 0.8 * r / 100.0).items():
                 scores[code] = max(scores.get(code, 0.0), sc)
-        fp = self._index.fuzzy_pinyin(key, score_cutoff=80.0)
+        fp = self._index.fuzzy_pinyin(key, score_cutoff=88.0)
         if fp is not None:
             alias, r = fp
             for code, sc in self._exact(alias, 0.85 * r / 100.0).items():
