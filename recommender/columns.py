@@ -1,0 +1,11 @@
+"""Column names shared by candidates, rankers, metrics and outputs."""
+
+WORKER = "worker_id"
+ITEM = "item_id"
+ITEM_TYPE = "item_type"
+RANK = "rank"
+SCORE = "score"
+RELEVANCE = "relevance"
+SCOPE = "scope"
+AS_OF = "as_of"
+AGE_BAND = "age_band"

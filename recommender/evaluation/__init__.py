@@ -1,0 +1,1 @@
+"""Offline evaluation: ranking metrics, time splits, baselines and the report table."""
