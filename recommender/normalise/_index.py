@@ -7,6 +7,8 @@ Plain dicts and lists only, so the index pickles (joblib) and loads anywhere.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -20,9 +22,27 @@ _ALL_CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
 _END = "\x00"  # trie terminal marker (never a key character)
 
 
+@lru_cache(maxsize=32768)
+def _char_pinyin(ch: str) -> str:
+    return lazy_pinyin(ch, errors="default")[0]
+
+
 def pinyin_key(key: str) -> str:
-    """Toneless pinyin of an all-CJK key, syllables joined by spaces."""
-    return " ".join(lazy_pinyin(key, errors="default"))
+    """Toneless pinyin of an all-CJK key, syllables joined by spaces.
+
+    Character by character (default reading of polyphones), cached per
+    character: the same on both sides of a comparison and far cheaper than
+    phrase-level conversion.
+    """
+    return " ".join(_char_pinyin(ch) for ch in key)
+
+
+def _window(choices: list[str], lens: list[int], n: int, cutoff: float) -> list[str]:
+    """Choices whose length allows an Indel ratio of at least ``cutoff``."""
+    r = max(cutoff, 1.0) / 100.0
+    lo = bisect_left(lens, int(n * r / (2.0 - r)))
+    hi = bisect_right(lens, int(n * (2.0 - r) / r) + 1)
+    return choices[lo:hi]
 
 
 @dataclass(frozen=True)
@@ -66,8 +86,12 @@ class AliasIndex:
         for key in self.exact:
             if len(key) >= 2 and _ALL_CJK.match(key):
                 self.pinyin.setdefault(pinyin_key(key), key)
-        self.choices: list[str] = list(self.exact)
-        self.pinyin_choices: list[str] = list(self.pinyin)
+        # Sorted by length, so a fuzzy search only visits aliases whose length
+        # could reach the cut-off at all (Indel ratio bounds the length ratio).
+        self.choices: list[str] = sorted(self.exact, key=len)
+        self.choice_lens: list[int] = [len(c) for c in self.choices]
+        self.pinyin_choices: list[str] = sorted(self.pinyin, key=len)
+        self.pinyin_lens: list[int] = [len(c) for c in self.pinyin_choices]
 
     def __len__(self) -> int:
         return len(self.exact)
@@ -127,7 +151,11 @@ class AliasIndex:
         if not key:
             return None
         found = process.extractOne(
-            key, self.choices, scorer=fuzz.ratio, processor=None, score_cutoff=score_cutoff
+            key,
+            _window(self.choices, self.choice_lens, len(key), score_cutoff),
+            scorer=fuzz.ratio,
+            processor=None,
+            score_cutoff=score_cutoff,
         )
         if found is None:
             return None
@@ -137,9 +165,10 @@ class AliasIndex:
         """Best alias compared on pinyin: near-homophone slips and missing syllables."""
         if len(key) < 3 or not _ALL_CJK.match(key):
             return None
+        py = pinyin_key(key)
         found = process.extractOne(
-            pinyin_key(key),
-            self.pinyin_choices,
+            py,
+            _window(self.pinyin_choices, self.pinyin_lens, len(py), score_cutoff),
             scorer=fuzz.ratio,
             processor=None,
             score_cutoff=score_cutoff,

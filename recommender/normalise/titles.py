@@ -88,7 +88,7 @@ class TitleClassifier:
                 yield alias, row.code, 0.95 * direct
                 if "/" in alias:
                     for part in alias.split("/"):
-                        if len(part) >= 2 and _PART_ROLE.search(part):
+                        if len(part) >= 3 and _PART_ROLE.search(part):
                             yield part, row.code, 0.8 * direct
             if level == 4:
                 stem = _ROLE_SUFFIX.sub("", row.name)
@@ -202,7 +202,10 @@ class TitleClassifier:
                 return self._result(scores)
         else:
             return ()  # only recruiting filler, ages and pay: nothing about the job
-        scores = self._segments(core_text)
+        scores = self._segments(s)  # before filler removal: "招聘专员，男女不限"
+        if not scores or max(scores.values()) < 0.85:
+            for code, sc in self._segments(core_text).items():
+                scores[code] = max(scores.get(code, 0.0), sc)
         self._scan(core, scores)
         if not scores or max(scores.values()) < 0.6:
             self._fuzzy(core, scores)
