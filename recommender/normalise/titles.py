@@ -79,6 +79,27 @@ class TitleClassifier:
 
     # -- construction -----------------------------------------------------
     def _entries(self, tax: Taxonomy) -> Iterable[tuple[str, str, float]]:
+        # occupation_aliases.csv has the last word on a title's weight: CSCO lists
+        # generic words such as 司机 as aliases, which the file marks as generic.
+        curated = {make_key(a) for a in tax.occupation_aliases["alias"]}
+        for alias, code, w in self._csco_entries(tax):
+            if make_key(alias) not in curated:
+                yield alias, code, w
+        for row in tax.occupation_aliases.itertuples(index=False):
+            yield row.alias, row.code, float(row.weight)
+        for row in tax.skills.itertuples(index=False):
+            codes = list(row.occupation_codes)
+            if not codes:
+                continue
+            names = [row.name_zh, row.name_en, *row.synonyms]
+            for rank, code in enumerate(codes):
+                w = 0.85 if rank == 0 else 0.6
+                for alias in names:
+                    if make_key(alias) not in curated:
+                        yield alias, _SKILL_PREFIX + code, w
+
+    @staticmethod
+    def _csco_entries(tax: Taxonomy) -> Iterable[tuple[str, str, float]]:
         for row in tax.groups.itertuples(index=False):
             level = int(row.level)
             direct = 1.0 if level == 4 else 0.75
@@ -94,17 +115,6 @@ class TitleClassifier:
                 stem = _ROLE_SUFFIX.sub("", row.name)
                 if stem != row.name and len(stem) >= 2:
                     yield stem, row.code, 0.85
-        for row in tax.occupation_aliases.itertuples(index=False):
-            yield row.alias, row.code, float(row.weight)
-        for row in tax.skills.itertuples(index=False):
-            codes = list(row.occupation_codes)
-            if not codes:
-                continue
-            names = [row.name_zh, row.name_en, *row.synonyms]
-            for rank, code in enumerate(codes):
-                w = 0.85 if rank == 0 else 0.6
-                for alias in names:
-                    yield alias, _SKILL_PREFIX + code, w
 
     # -- pickling ---------------------------------------------------------------
     def __getstate__(self) -> dict:
@@ -238,6 +248,8 @@ class TitleClassifier:
             return
         length = max(1, len(key.replace(" ", "")))
         last_end = max(h.end for h in hits)
+        best_w = {h.alias: max((w for _, w, _ in self._targets(h.alias)), default=0.0) for h in hits}
+        specific_elsewhere = sum(1 for w in best_w.values() if w >= 0.8)
         support: dict[str, float] = {}
         for h in hits:
             share = (h.end - h.start) / length
@@ -245,6 +257,8 @@ class TitleClassifier:
             for code, w, from_skill in self._targets(h.alias):
                 # Generic words (low weight: 司机, 普工) count for less inside a longer title.
                 s = (0.45 + 0.45 * share) * (0.3 + 0.7 * w) * (0.85 if from_skill else 1.0) + head * w
+                if w < 0.7 and specific_elsewhere:
+                    s *= 0.75  # "挖掘机驾驶员": the specific word outranks the generic head
                 support[code] = support.get(code, 0.0) + s
                 if s > scores.get(code, 0.0):
                     scores[code] = s
