@@ -30,6 +30,13 @@ class Settings(BaseSettings):
         default=1_000, description="How many row errors an import report keeps in full."
     )
     batch_rows: int = Field(default=50_000, description="Rows per chunk when writing the store.")
+    taxonomy_extra: Path | None = Field(
+        default=None, description="Folder of extra taxonomy CSVs (skills, certificates, aliases) merged over the shipped ones."
+    )
+    age_policy: str = Field(default="strict", description="Posted age limits: `strict` filters, `flag` keeps and marks.")
+    older_worker_weight: float = Field(default=1.0, ge=0, description="Older-worker assistance strength (0 = off).")
+    older_worker_age: int = Field(default=50, description="Age from which older-worker assistance applies.")
+    max_candidates: int = Field(default=300, ge=10, description="Candidates kept by the pre-score for the ranker.")
 
 
 @lru_cache(maxsize=1)

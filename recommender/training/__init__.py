@@ -1,0 +1,1 @@
+"""Offline training: time split, labels, negatives, rankers, evaluation, bundles."""
