@@ -1,0 +1,234 @@
+"""Which jobs a worker may be recommended at a date: vectorised feasibility.
+
+A job is *feasible* for a worker on a day when it is open (posted on or
+before, not closed), its employer is not on the wage-arrears list, its place
+respects the worker's mobility, the worker holds every certificate it
+requires, and (under the ``strict`` age policy) the worker's age is within its
+posted limits. A job blocked only by certificates that some course awards is
+*course-reachable*: kept aside as a target for training recommendations.
+
+Everything is numpy over arrays of pairs, so the same function checks one
+worker against 100,000 open jobs and a million training pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recommender.regions import SCOPE_LOCAL, SCOPE_OUTBOUND, SCOPE_PROVINCE, scope_codes
+
+AgePolicy = Literal["strict", "flag"]
+AGE_POLICIES: tuple[str, ...] = ("strict", "flag")
+MOBILITY_CODES: dict[str, int] = {"local": 0, "province": 1, "anywhere": 2}
+_FAR_FUTURE = np.iinfo(np.int32).max
+EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def to_days(values: pd.Series | np.ndarray | pd.Timestamp | str, *, missing: int | None = None) -> np.ndarray:
+    """Dates as int day numbers (days since 1970-01-01); NaT becomes ``missing``."""
+    arr = pd.to_datetime(pd.Series(np.atleast_1d(values))).to_numpy(dtype="datetime64[D]")
+    nat = np.isnat(arr)
+    days = (arr - EPOCH).astype("timedelta64[D]").astype(np.int64)
+    if missing is not None:
+        days = np.where(nat, missing, days)
+    return days
+
+
+def _float(values: pd.Series | np.ndarray | None, n: int) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan)
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+@dataclass(slots=True)
+class JobPool:
+    """The arrays feasibility needs, one entry per job."""
+
+    ids: np.ndarray
+    region: np.ndarray  # 6-digit code strings
+    posted: np.ndarray  # day numbers
+    closes: np.ndarray  # day numbers (far future when open-ended)
+    arrears: np.ndarray  # bool
+    age_min: np.ndarray  # float, nan when none
+    age_max: np.ndarray
+    required: sp.csr_matrix  # jobs × certificates, binary
+    cert_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        jobs: pd.DataFrame,
+        required: sp.csr_matrix,
+        *,
+        age_min: np.ndarray | None = None,
+        age_max: np.ndarray | None = None,
+        cert_ids: tuple[str, ...] = (),
+    ) -> JobPool:
+        """From the jobs frame (employers merged) and the encoded certificate matrix.
+
+        ``age_min``/``age_max`` may come from the encoder, which fills empty
+        columns from limits written in the title ("45岁以下").
+        """
+        n = len(jobs)
+        arrears = jobs["wage_arrears_listed"] if "wage_arrears_listed" in jobs.columns else pd.Series([False] * n)
+        req = sp.csr_matrix(required, dtype=np.float32)
+        req.data = (req.data > 0).astype(np.float32)
+        return cls(
+            ids=jobs["job_id"].to_numpy(dtype=object),
+            region=jobs["region"].astype(str).to_numpy(),
+            posted=to_days(jobs["posted_on"], missing=0),
+            closes=to_days(jobs["closes_on"], missing=_FAR_FUTURE),
+            arrears=arrears.fillna(False).to_numpy(dtype=bool),
+            age_min=_float(age_min if age_min is not None else jobs.get("age_min"), n),
+            age_max=_float(age_max if age_max is not None else jobs.get("age_max"), n),
+            required=req,
+            cert_ids=cert_ids,
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def open_on(self, day: int) -> np.ndarray:
+        return (self.posted <= day) & (self.closes >= day)
+
+
+@dataclass(slots=True)
+class WorkerView:
+    """What feasibility needs of workers, one entry per worker."""
+
+    ids: np.ndarray
+    home_region: np.ndarray
+    mobility: np.ndarray  # 0 local, 1 province, 2 anywhere
+    birth_year: np.ndarray  # float
+    certs: sp.csr_matrix  # workers × certificates, binary
+
+    @classmethod
+    def build(cls, workers: pd.DataFrame, certs: sp.csr_matrix) -> WorkerView:
+        held = sp.csr_matrix(certs, dtype=np.float32)
+        held.data = (held.data > 0).astype(np.float32)
+        mobility = workers["mobility"].fillna("anywhere").map(MOBILITY_CODES).fillna(2)
+        return cls(
+            ids=workers["worker_id"].to_numpy(dtype=object),
+            home_region=workers["home_region"].astype(str).to_numpy(),
+            mobility=mobility.to_numpy(dtype=np.int8),
+            birth_year=_float(workers["birth_year"], len(workers)),
+            certs=held,
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(slots=True)
+class Feasibility:
+    """Per pair: feasible or not, and why not."""
+
+    scope: np.ndarray  # int8 SCOPE_*
+    open: np.ndarray
+    arrears: np.ndarray
+    mobility_ok: np.ndarray
+    missing_certs: np.ndarray  # count of required certificates not held
+    below_age: np.ndarray
+    above_age: np.ndarray
+    course_reachable: np.ndarray  # blocked only by certificates a course awards
+
+    @property
+    def age_ok(self) -> np.ndarray:
+        return ~self.below_age & ~self.above_age
+
+    def feasible(self, age_policy: str = "strict") -> np.ndarray:
+        base = self.open & ~self.arrears & self.mobility_ok & (self.missing_certs == 0)
+        if age_policy == "strict":
+            return base & self.age_ok
+        if age_policy == "flag":
+            return base
+        raise ValueError(f"age_policy must be one of {', '.join(AGE_POLICIES)}")
+
+
+def _missing_required(required: sp.csr_matrix, held: sp.csr_matrix, j: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
+    """Count of certificates job j requires that worker w lacks, per pair; and the lacking matrix."""
+    req = required[j]
+    if req.nnz == 0:
+        return np.zeros(len(j), dtype=np.int32), req
+    if len(np.unique(w)) == 1:
+        have = np.asarray(held[int(w[0])].toarray()).ravel()
+        lacking = req.multiply(sp.csr_matrix(1.0 - have))
+    else:
+        lacking = req - req.multiply(held[w])
+    lacking = sp.csr_matrix(lacking)
+    lacking.eliminate_zeros()
+    return np.asarray(lacking.sum(axis=1)).ravel().astype(np.int32), lacking
+
+
+def check_pairs(
+    workers: WorkerView,
+    jobs: JobPool,
+    w: np.ndarray,
+    j: np.ndarray,
+    day: np.ndarray | int,
+    *,
+    awardable: np.ndarray | None = None,
+) -> Feasibility:
+    """Feasibility of worker ``w[k]`` for job ``j[k]`` on ``day[k]`` (vectorised)."""
+    w = np.asarray(w, dtype=np.int64)
+    j = np.asarray(j, dtype=np.int64)
+    day = np.broadcast_to(np.asarray(day, dtype=np.int64), j.shape)
+    home = workers.home_region[w] if len(np.unique(w)) != 1 else workers.home_region[w[:1]]
+    scope = scope_codes(home, jobs.region[j], as_int=True)
+    scope = np.broadcast_to(scope, j.shape)
+    mobility = workers.mobility[w]
+    mobility_ok = (mobility == 2) | ((mobility == 1) & (scope != SCOPE_OUTBOUND)) | ((mobility == 0) & (scope == SCOPE_LOCAL))
+    missing, lacking = _missing_required(jobs.required, workers.certs, j, w)
+    if awardable is not None and lacking.nnz:
+        not_awardable = lacking.multiply(sp.csr_matrix(~awardable.astype(bool), dtype=np.float32))
+        hard = np.asarray(not_awardable.sum(axis=1)).ravel() > 0
+        course_reachable = (missing > 0) & ~hard
+    else:
+        course_reachable = np.zeros(len(j), dtype=bool)
+    years = (EPOCH + day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
+    age = years - workers.birth_year[w]
+    with np.errstate(invalid="ignore"):
+        below = age < jobs.age_min[j]
+        above = age > jobs.age_max[j]
+    return Feasibility(
+        scope=np.asarray(scope, dtype=np.int8),
+        open=(jobs.posted[j] <= day) & (jobs.closes[j] >= day),
+        arrears=jobs.arrears[j],
+        mobility_ok=mobility_ok,
+        missing_certs=missing,
+        below_age=below,
+        above_age=above,
+        course_reachable=course_reachable,
+    )
+
+
+def candidates_for(
+    workers: WorkerView,
+    jobs: JobPool,
+    w: int,
+    day: int,
+    *,
+    age_policy: str = "strict",
+    awardable: np.ndarray | None = None,
+) -> tuple[np.ndarray, Feasibility, np.ndarray]:
+    """Feasible open jobs for one worker: (job indices, their feasibility, course-reachable job indices)."""
+    open_idx = np.flatnonzero(jobs.open_on(day))
+    if not len(open_idx):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, check_pairs(workers, jobs, empty, empty, day), empty
+    f = check_pairs(workers, jobs, np.full(len(open_idx), w), open_idx, day, awardable=awardable)
+    keep = f.feasible(age_policy)
+    reach = open_idx[f.course_reachable & ~jobs.arrears[open_idx] & f.mobility_ok]
+    return open_idx[keep], _subset(f, keep), reach
+
+
+def _subset(f: Feasibility, mask: np.ndarray) -> Feasibility:
+    return Feasibility(**{name: getattr(f, name)[mask] for name in Feasibility.__dataclass_fields__})
+
+
+SCOPE_NAMES_BY_CODE = {SCOPE_LOCAL: "local", SCOPE_PROVINCE: "province", SCOPE_OUTBOUND: "outbound"}
