@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,46 @@ def _window(choices: list[str], lens: list[int], n: int, cutoff: float) -> list[
     lo = bisect_left(lens, int(n * r / (2.0 - r)))
     hi = bisect_right(lens, int(n * (2.0 - r) / r) + 1)
     return choices[lo:hi]
+
+
+class _CharBags:
+    """Character inverted index: an exact pre-filter for the Indel ratio.
+
+    ``fuzz.ratio(a, b) = 200 * LCS(a, b) / (len(a) + len(b))`` and the longest
+    common subsequence can never exceed the multiset intersection of the two
+    strings' characters, so any choice whose shared-character count is below
+    ``cutoff * (len(a) + len(b)) / 200`` cannot reach the cut-off. Counting
+    shared characters takes a few vectorised adds over posting lists; only the
+    survivors (usually a few dozen of thousands) are scored by rapidfuzz, in the
+    original order, so the result is identical to a full scan.
+    """
+
+    def __init__(self, choices: Sequence[str]) -> None:
+        import numpy as np
+
+        self.choices = list(choices)
+        self.lens = np.fromiter((len(c) for c in self.choices), dtype=np.int32, count=len(self.choices))
+        post: dict[str, tuple[list[int], list[int]]] = {}
+        for i, c in enumerate(self.choices):
+            for ch, k in Counter(c).items():
+                idx, cnt = post.setdefault(ch, ([], []))
+                idx.append(i)
+                cnt.append(k)
+        self.post = {ch: (np.asarray(idx, dtype=np.int32), np.asarray(cnt, dtype=np.int32)) for ch, (idx, cnt) in post.items()}
+
+    def candidates(self, key: str, cutoff: float) -> list[str]:
+        import numpy as np
+
+        acc = np.zeros(len(self.choices), dtype=np.int32)
+        for ch, k in Counter(key).items():
+            p = self.post.get(ch)
+            if p is None:
+                continue
+            idx, cnt = p
+            acc[idx] += np.minimum(cnt, k) if k > 1 else 1
+        need = (cutoff / 200.0) * (self.lens + len(key)) - 1e-9
+        choices = self.choices
+        return [choices[i] for i in np.flatnonzero(acc >= need)]
 
 
 @dataclass(frozen=True)
@@ -92,6 +133,8 @@ class AliasIndex:
         self.choice_lens: list[int] = [len(c) for c in self.choices]
         self.pinyin_choices: list[str] = sorted(self.pinyin, key=len)
         self.pinyin_lens: list[int] = [len(c) for c in self.pinyin_choices]
+        self._grams = _CharBags(self.choices)
+        self._pinyin_grams = _CharBags(self.pinyin_choices)
 
     def __len__(self) -> int:
         return len(self.exact)
@@ -128,6 +171,16 @@ class AliasIndex:
                 i += 1
         return hits
 
+    def longest_suffix(self, key: str, *, min_len: int = 2) -> Hit | None:
+        """The longest alias that ends ``key`` and is shorter than it (or ``None``)."""
+        n = len(key)
+        exact = self.exact
+        for i in range(1, n - min_len + 1):
+            tail = key[i:]
+            if tail in exact and self._boundary(key, i, n):
+                return Hit(i, n, tail)
+        return None
+
     @staticmethod
     def _boundary(key: str, i: int, j: int) -> bool:
         if _LATIN.match(key[i]) and i > 0 and _LATIN.match(key[i - 1]):
@@ -152,7 +205,7 @@ class AliasIndex:
             return None
         found = process.extractOne(
             key,
-            _window(self.choices, self.choice_lens, len(key), score_cutoff),
+            self._grams.candidates(key, score_cutoff),
             scorer=fuzz.ratio,
             processor=None,
             score_cutoff=score_cutoff,
@@ -168,7 +221,7 @@ class AliasIndex:
         py = pinyin_key(key)
         found = process.extractOne(
             py,
-            _window(self.pinyin_choices, self.pinyin_lens, len(py), score_cutoff),
+            self._pinyin_grams.candidates(py, score_cutoff),
             scorer=fuzz.ratio,
             processor=None,
             score_cutoff=score_cutoff,

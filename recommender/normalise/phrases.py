@@ -30,6 +30,7 @@ NONE_WORDS = frozenset(
 )
 SCAN_BASE, SCAN_SPAN = 0.55, 0.4  # score = base + span * covered share
 FUZZY_PINYIN_FACTOR = 0.92
+LEAD_UNEXPLAINED, LEAD_PENALTY = 3, 0.1  # >= 3 unexplained leading characters before a scan hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +209,10 @@ class _PhraseNormaliser:
             covered = sum(h.end - h.start for h in hits)
             share = covered / max(1, len(core.replace(" ", "")))
             score = SCAN_BASE + SCAN_SPAN * min(1.0, share)
+            if hits[0].start >= LEAD_UNEXPLAINED:
+                # An unrecognised modifier in front of the phrase ("住建部电工证",
+                # "无人机驾驶执照") may change what it is: not sure enough to assert.
+                score -= LEAD_PENALTY
             partial = tuple(self._make(self._targets(h.alias)[0][0], score, tok) for h in hits)
             partial = self._post(core, partial, hits)
             if score >= self.threshold:

@@ -31,6 +31,11 @@ __all__ = ["OccupationMatch", "TitleClassifier"]
 _SEGMENT_RE = re.compile(r"[()\[\]{}<>（）【】「」『』〔〕《》\"'“”‘’:：;；,，、.。!！?？/|\\\-—–~·•*#@]+|\s+")
 _ROLE_SUFFIX = re.compile(r"(?:工人|师傅|技工|技术员|操作工|操作员|工|员|师|手|匠)$")
 _PART_ROLE = re.compile(r"(?:工|员|师|手|匠|司机|经理|主管|专员|助理|客服|总监|顾问|教练|生|长)$")
+# Calibration of titles that are not a whole alias (see TitleClassifier._confident).
+CONFIDENT_MARGIN = 0.1
+MAX_UNEXPLAINED = 2
+UNSURE_FACTOR, UNSURE_CAP = 0.5, 0.49
+_WORKPLACE = ("厂", "工厂", "车间", "基地", "场", "厂家")
 _SKILL_PREFIX = "\x01"  # marks skill-derived targets inside the shared index
 
 
@@ -192,16 +197,64 @@ class TitleClassifier:
         return scores
 
     def _classify(self, s: str) -> tuple[OccupationMatch, ...]:
+        scores, info = self._evidence(s)
+        ranked = self._result(scores)
+        if not ranked or info["stage"] != "mixed" or self._confident(ranked, scores, info):
+            return ranked
+        # Not sure: keep the ranking (the best guess stays first) but report a
+        # confidence under the default threshold, so classify() answers unknown.
+        return tuple(
+            OccupationMatch(m.code, m.name, round(min(UNSURE_CAP, m.score * UNSURE_FACTOR), 4), m.level) for m in ranked
+        )
+
+    def _confident(self, ranked: tuple[OccupationMatch, ...], scores: dict[str, float], info: dict) -> bool:
+        """Is the best code of a title that is not a whole alias safe to assert?
+
+        Calibrated on held-out style titles: the answer is asserted only when no
+        fuzzy match was needed for it, no other specific occupation word is in the
+        title, it leads the runner-up clearly, at most two characters of the title
+        are unexplained, and the role word at the end is not a short word whose
+        (unrecognised) modifier could change the occupation ("制衣厂车工").
+        """
+        win = ranked[0]
+        if win.score < self.threshold:
+            return False
+        margin = win.score - (ranked[1].score if len(ranked) > 1 else 0.0)
+        if margin < CONFIDENT_MARGIN:
+            return False
+        if scores.get(win.code, 0.0) > info.get("before_fuzzy", {}).get(win.code, 0.0) + 1e-9:
+            return False  # only the fuzzy stage reached it
+        hits = info.get("hits", ())
+        if not hits:
+            return False
+        covered = 0
+        for h in hits:
+            covered += h.end - h.start
+            t = self._targets(h.alias)
+            if any(c == win.code for c, _, _ in t):
+                continue
+            if any(w >= 0.7 and self._levels.get(c, 4) == 4 for c, w, _ in t):
+                return False  # another specific occupation is named in the title
+        if info.get("len", 0) - covered > MAX_UNEXPLAINED:
+            return False
+        head = hits[-1]
+        gap = head.start - (hits[-2].end if len(hits) >= 2 else 0)
+        return gap <= 1 or head.end - head.start >= 3
+
+    def _evidence(self, s: str) -> tuple[dict[str, float], dict]:
+        info: dict = {"stage": None}
         if not s:
-            return ()
+            return {}, info
         full = make_key(s)
         if not full:
-            return ()
+            return {}, info
         scores = self._exact(full, 1.0)
         if scores:
-            return self._result(scores)
+            info["stage"] = "exact"
+            return scores, info
         core_text = strip_posting_noise(s)
         core = make_key(core_text)
+        info["core"] = core
         if core:
             scores = self._exact(core, 0.98)
             if not scores:
@@ -209,17 +262,22 @@ class TitleClassifier:
                 if bare != core:
                     scores = self._exact(bare, 0.96)
             if scores:
-                return self._result(scores)
+                info["stage"] = "exact_core"
+                return scores, info
         else:
-            return ()  # only recruiting filler, ages and pay: nothing about the job
+            return {}, info  # only recruiting filler, ages and pay: nothing about the job
         scores = self._segments(s)  # before filler removal: "招聘专员，男女不限"
         if not scores or max(scores.values()) < 0.85:
             for code, sc in self._segments(core_text).items():
                 scores[code] = max(scores.get(code, 0.0), sc)
-        self._scan(core, scores)
+        info["seg"] = dict(scores)
+        self._scan(core, scores, info)
+        before = dict(scores)
         if not scores or max(scores.values()) < 0.6:
-            self._fuzzy(core, scores)
-        return self._result(scores)
+            self._fuzzy(core, scores, info)
+        info["stage"] = "mixed"
+        info["before_fuzzy"] = before
+        return scores, info
 
     def _segments(self, text: str) -> dict[str, float]:
         """Exact aliases among the bracketed / spaced segments of a title."""
@@ -237,28 +295,62 @@ class TitleClassifier:
                     scores[code] = sc
         return scores
 
-    def _scan(self, key: str, scores: dict[str, float]) -> None:
+    def _scan(self, key: str, scores: dict[str, float], info: dict) -> None:
         """Aliases inside the title: coverage, head position and agreement."""
         hits = self._index.scan(key)
+        n = len(key)
+        # Chinese titles end with the role: prefer the longest alias that ends the
+        # title ("景区讲解员" -> 讲解员) over a leftmost-longest hit that swallows it.
+        tail = self._index.longest_suffix(key)
+        if tail is not None and not any(h.end == n and h.start <= tail.start for h in hits):
+            hits = [*self._index.scan(key[: tail.start]), tail] if tail.start >= 2 else [tail]
         if not hits:
             homo = self._index.homophone(key)
             if homo is not None:
+                info["homo"] = homo
                 for code, sc in self._exact(homo, 0.9).items():
                     scores[code] = max(scores.get(code, 0.0), sc)
             return
         length = max(1, len(key.replace(" ", "")))
+        info["hits"] = hits
+        info["len"] = length
         last_end = max(h.end for h in hits)
-        best_w = {h.alias: max((w for _, w, _ in self._targets(h.alias)), default=0.0) for h in hits}
+        targets = {h.alias: self._targets(h.alias) for h in hits}
+        best_w = {a: max((w for _, w, _ in t), default=0.0) for a, t in targets.items()}
         specific_elsewhere = sum(1 for w in best_w.values() if w >= 0.8)
+        head_hit = hits[-1] if hits[-1].end == last_end else None
+        # A modifier right before the head that names a more specific occupation of the
+        # same family ("细纱挡车工", "家具厂木工"), or a workplace ("玩具厂组装工") in
+        # front of a role that is only a generic or skill-derived word, takes the head.
+        promoted: set[str] = set()
+        if head_hit is not None and len(hits) >= 2:
+            mod = hits[-2]
+            if mod.end == head_hit.start:
+                head_codes = {c: (w, sk) for c, w, sk in targets[head_hit.alias]}
+                head_generic = all(sk or w < 0.9 for w, sk in head_codes.values())
+                workplace = mod.alias.endswith(_WORKPLACE)
+                for code, w, _ in targets[mod.alias]:
+                    if self._levels.get(code, 4) != 4 or code in head_codes:
+                        continue
+                    if any(code[:4] == hc[:4] and self._levels.get(hc, 4) == 4 for hc in head_codes) or (
+                        workplace and head_generic
+                    ):
+                        promoted.add(code)
+        info["promoted"] = promoted
         support: dict[str, float] = {}
         for h in hits:
             share = (h.end - h.start) / length
             head = 0.12 if h.end == last_end else 0.0
-            for code, w, from_skill in self._targets(h.alias):
+            for code, w, from_skill in targets[h.alias]:
                 # Generic words (low weight: 司机, 普工) count for less inside a longer title.
                 s = (0.45 + 0.45 * share) * (0.3 + 0.7 * w) * (0.85 if from_skill else 1.0) + head * w
                 if w < 0.7 and specific_elsewhere:
                     s *= 0.75  # "挖掘机驾驶员": the specific word outranks the generic head
+                if promoted:
+                    if code in promoted:
+                        s += 0.12 + 0.1 * w
+                    elif h is head_hit:
+                        s *= 0.85
                 support[code] = support.get(code, 0.0) + s
                 if s > scores.get(code, 0.0):
                     scores[code] = s
@@ -267,14 +359,16 @@ class TitleClassifier:
             if extra > 0:
                 scores[code] = scores.get(code, 0.0) + min(0.1, 0.25 * extra)
 
-    def _fuzzy(self, key: str, scores: dict[str, float]) -> None:
+    def _fuzzy(self, key: str, scores: dict[str, float], info: dict) -> None:
         """rapidfuzz over all alias keys, for typos and unseen word order."""
         found = self._index.fuzzy(key, score_cutoff=self.fuzzy_cutoff)
+        info["fz"] = found
         if found is not None:
             alias, r = found
             for code, sc in self._exact(alias, 0.8 * r / 100.0).items():
                 scores[code] = max(scores.get(code, 0.0), sc)
         fp = self._index.fuzzy_pinyin(key, score_cutoff=88.0)
+        info["fp"] = fp
         if fp is not None:
             alias, r = fp
             for code, sc in self._exact(alias, 0.85 * r / 100.0).items():
