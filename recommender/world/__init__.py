@@ -20,12 +20,60 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from recommender.errors import ConfigError
 from recommender.world.calibration import SOURCE, TARGETS, calibration_table
 
-__all__ = ["SOURCE", "TARGETS", "calibration_table", "generate_world"]
+if TYPE_CHECKING:
+    from recommender.world.behaviour import Outcomes
+    from recommender.world.geography import Geography
+    from recommender.world.market import Market
+    from recommender.world.population import Population
+
+__all__ = ["SOURCE", "TARGETS", "World", "build_world", "calibration_table", "generate_world"]
+
+
+@dataclass
+class World:
+    """A generated world in memory, with its hidden state (latent ids, utilities' inputs)."""
+
+    geography: Geography
+    population: Population
+    market: Market
+    outcomes: Outcomes
+    seed: int
+    start: dt.date
+    months: int
+
+
+def build_world(
+    *, workers: int, seed: int = 0, start: dt.date = dt.date(2024, 1, 1), months: int = 18,
+    step: Callable[[str], None] | None = None,
+) -> World:
+    """Generate a world in memory (``generate_world`` writes one); same arguments, same world."""
+    from recommender.world.behaviour import simulate
+    from recommender.world.geography import Geography
+    from recommender.world.market import generate_market
+    from recommender.world.population import generate_population
+    from recommender.world.writer import area_names
+
+    if workers < 1:
+        raise ConfigError("workers must be at least 1")
+    if months < 2:
+        raise ConfigError("months must be at least 2 (outcomes need a window)")
+    step = step or (lambda label: None)
+    geo = Geography()
+    step("places")
+    pop = generate_population(geo, workers, seed=seed, start=start, months=months)
+    step("workers")
+    market = generate_market(pop, area_names(geo, pop), seed=seed, start=start, months=months)
+    step("jobs and courses")
+    outcomes = simulate(geo, pop, market, seed=seed, start=start, months=months, progress=lambda: step("outcomes"))
+    return World(geo, pop, market, outcomes, seed, start, months)
 
 
 def generate_world(
@@ -44,41 +92,23 @@ def generate_world(
     workers/5 (at least 300), courses workers/25 (at least 60), employers
     jobs/6; outcomes span ``months`` months from ``start``.
     """
-    from recommender.world.behaviour import simulate
-    from recommender.world.geography import Geography
-    from recommender.world.market import generate_market
-    from recommender.world.population import generate_population
-    from recommender.world.writer import area_names, build_tables, write_tables
+    from recommender.world.writer import build_tables, write_tables
 
-    if workers < 1:
-        raise ValueError("workers must be at least 1")
-    if months < 2:
-        raise ValueError("months must be at least 2 (outcomes need a window)")
     if fmt not in ("csv", "parquet"):
-        raise ValueError(f"unknown format {fmt!r}: use 'csv' or 'parquet'")
-
+        raise ConfigError(f"unknown format {fmt!r}: use 'csv' or 'parquet'")
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=7, desc="world", unit="stage", file=sys.stderr)
+        bar = tqdm(total=7, desc="world", unit="stage", file=sys.stderr, leave=False)
 
     def step(label: str) -> None:
         if bar is not None:
             bar.set_postfix_str(label)
             bar.update(1)
 
-    geo = Geography()
-    step("places")
-    pop = generate_population(geo, workers, seed=seed, start=start, months=months)
-    step("workers")
-    market = generate_market(pop, area_names(geo, pop), seed=seed, start=start, months=months)
-    step("jobs and courses")
-    outcomes = simulate(
-        geo, pop, market, seed=seed, start=start, months=months,
-        progress=lambda: step("outcomes"),
-    )
-    tables = build_tables(geo, pop, market, outcomes, seed=seed)
+    world = build_world(workers=workers, seed=seed, start=start, months=months, step=step)
+    tables = build_tables(world.geography, world.population, world.market, world.outcomes, seed=seed)
     step("text")
     counts = write_tables(tables, Path(out_dir), fmt)
     step("written")
