@@ -1,0 +1,136 @@
+"""Read the store's typed frames into plain numpy arrays.
+
+Encoders accept the frames ``Store.read_table`` returns (``Int64``,
+``Float64``, ``boolean``, ``datetime64[ns]``, object text) and also frames
+built by hand with plain dtypes or with columns missing: an absent column
+reads as "unknown" (NaN / -1 / None), never as an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from recommender.errors import UnknownRegionError
+from recommender.features.costs import MACRO_REGIONS, city_level
+from recommender.regions import RegionIndex
+
+__all__ = ["text_col", "num_col", "bool_col", "day_col", "enum_col", "region_arrays", "EPOCH"]
+
+EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def text_col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """Object array of stripped strings, ``None`` for missing or blank cells."""
+    if name not in frame.columns:
+        return np.full(len(frame), None, dtype=object)
+    values = frame[name].to_numpy(dtype=object, na_value=None)
+    out = np.empty(len(values), dtype=object)
+    for k, v in enumerate(values):
+        if v is None or (isinstance(v, float) and v != v):
+            out[k] = None
+        else:
+            s = str(v).strip()
+            out[k] = s or None
+    return out
+
+
+def num_col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """float64 array, NaN where missing."""
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    s = frame[name]
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        s = pd.to_numeric(s, errors="coerce")
+    return s.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def bool_col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """1.0 / 0.0 / NaN (unknown)."""
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    s = frame[name]
+    if s.dtype == object:
+        from recommender.contract import FALSE_WORDS, TRUE_WORDS
+
+        def one(v: object) -> float:
+            if v is None or (isinstance(v, float) and v != v):
+                return np.nan
+            if isinstance(v, (bool, np.bool_, int, np.integer, float)):
+                return float(bool(v))
+            t = str(v).strip().lower()
+            return 1.0 if t in TRUE_WORDS else 0.0 if t in FALSE_WORDS else np.nan
+
+        return np.array([one(v) for v in s.tolist()], dtype=np.float64)
+    return s.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def day_col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """Days since 1970-01-01 as float64, NaN where missing."""
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    s = frame[name]
+    if not pd.api.types.is_datetime64_any_dtype(s.dtype):
+        s = pd.to_datetime(s, errors="coerce")
+    d = s.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    out = (d - EPOCH).astype(np.float64)
+    out[np.isnat(d)] = np.nan
+    return out
+
+
+def enum_col(frame: pd.DataFrame, name: str, levels: Sequence[str], default: int = -1) -> np.ndarray:
+    """Position of each value in ``levels`` (int8), ``default`` where missing or unknown."""
+    if name not in frame.columns:
+        return np.full(len(frame), default, dtype=np.int8)
+    s = frame[name].astype(object)
+    lookup = {v: k for k, v in enumerate(levels)}
+    codes = s.map(lambda v: lookup.get(str(v).strip().lower(), default) if isinstance(v, str) else default)
+    return codes.to_numpy(dtype=np.int8)
+
+
+def _region_row(code: object, index: RegionIndex) -> tuple[int, int, int, float, float, int, int]:
+    try:
+        r = index.get(str(code))
+    except (UnknownRegionError, KeyError):
+        try:
+            r = index.resolve(str(code))
+        except UnknownRegionError:
+            return (-1, -1, -1, np.nan, np.nan, -1, -1)
+    code_int = int(r.code)
+    return (
+        code_int,
+        int(r.province_code),
+        int(r.prefecture_code) if r.prefecture_code else -1,
+        float(r.latitude),
+        float(r.longitude),
+        city_level(code_int),
+        MACRO_REGIONS.index(r.macro_region),
+    )
+
+
+def region_arrays(codes: np.ndarray, prefix: str = "") -> dict[str, np.ndarray]:
+    """Canonical code, province, prefecture, lat/lon, city level and macro region per row.
+
+    Resolved once per distinct value (a few thousand at most); unknown or
+    missing regions give -1 / NaN rather than an error, since the import has
+    already reported them.
+    """
+    index = RegionIndex.default()
+    positions, distinct = pd.factorize(pd.Series(codes, dtype=object), use_na_sentinel=True)
+    table = np.array(
+        [_region_row(c, index) for c in distinct.tolist()] if len(distinct) else np.empty((0, 7)),
+        dtype=np.float64,
+    ).reshape(-1, 7)
+    table = np.vstack([table, [(-1, -1, -1, np.nan, np.nan, -1, -1)]])  # row for missing
+    rows = table[np.where(positions < 0, len(table) - 1, positions)]
+    return {
+        f"{prefix}region": rows[:, 0].astype(np.int64),
+        f"{prefix}province": rows[:, 1].astype(np.int64),
+        f"{prefix}prefecture": rows[:, 2].astype(np.int64),
+        f"{prefix}lat": rows[:, 3],
+        f"{prefix}lon": rows[:, 4],
+        f"{prefix}city_level": rows[:, 5].astype(np.int8),
+        f"{prefix}macro": rows[:, 6].astype(np.int8),
+    }

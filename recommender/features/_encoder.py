@@ -1,0 +1,177 @@
+"""What the worker, job and course encoders share: normalisers and string caches.
+
+Real data repeats itself: 100,000 postings carry a few thousand distinct
+titles and skill cells. Each distinct string is normalised once (per encoder
+object, across calls), and rows are gathered from the distinct results, so
+encoding cost follows the number of distinct strings, not of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from recommender.features._sparse import csr_from_rows
+from recommender.features.block import EntityBlock
+from recommender.features.vocab import Vocabulary, build_vocabulary, cached_taxonomy
+from recommender.normalise import CertificateNormaliser, PostingHints, SkillNormaliser, TitleClassifier, parse_posting_text
+
+__all__ = ["BaseEncoder", "join_cells"]
+
+_Row = tuple[tuple[int, float], ...]
+_MAX_CACHE = 500_000
+
+
+def join_cells(*columns: np.ndarray) -> np.ndarray:
+    """Row-wise union of list cells (``None`` where all are empty)."""
+    out = np.empty(len(columns[0]), dtype=object)
+    for k, parts in enumerate(zip(*columns, strict=True)):
+        present = [p for p in parts if p]
+        out[k] = ";".join(present) if present else None
+    return out
+
+
+class BaseEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Shared fit (taxonomy -> vocabulary + normalisers) and cached cell encoding.
+
+    Subclasses list their numeric outputs in ``NUM_COLUMNS`` and implement
+    ``_encode(frame)``. ``transform`` returns an :class:`EntityBlock`, which is
+    not an array, so the set_output machinery is switched off.
+    """
+
+    NUM_COLUMNS: tuple[str, ...] = ()
+    ID_COLUMN: str = ""
+    _uses_titles: bool = False
+
+    # -- sklearn plumbing ----------------------------------------------------------
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # a frame of free text, not a numeric matrix
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        tags.requires_fit = True
+        tags.target_tags.required = False
+        return tags
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        for key in ("_cells", "_titles", "_hints"):
+            if key in state:
+                state[key] = {}
+        return state
+
+    def fit(self, X: pd.DataFrame | None = None, y: object = None) -> BaseEncoder:
+        """Build the vocabulary and normalisers from the taxonomy; ``X`` is not needed."""
+        tax = cached_taxonomy(self.taxonomy_dir)  # type: ignore[attr-defined]
+        self.vocab_: Vocabulary = build_vocabulary(tax, **self._vocab_params())
+        self.skill_normaliser_ = SkillNormaliser(tax)
+        self.cert_normaliser_ = CertificateNormaliser(tax)
+        self.title_classifier_ = TitleClassifier(tax) if self._uses_titles else None
+        self.taxonomy_version_ = tax.version
+        self._skill_index = self.vocab_.skill_index()
+        self._cert_index = self.vocab_.cert_index()
+        self._occ_index = self.vocab_.occupation_index()
+        self._cells: dict[tuple[str, str], tuple[_Row, int]] = {}
+        self._titles: dict[str, _Row] = {}
+        self._hints: dict[str, PostingHints] = {}
+        return self
+
+    def _vocab_params(self) -> dict[str, float]:
+        return {}
+
+    def transform(self, X: pd.DataFrame) -> EntityBlock:
+        """Encode a typed frame (as ``Store.read_table`` returns it) into an EntityBlock."""
+        check_is_fitted(self, "vocab_")
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(f"{type(self).__name__}.transform takes a pandas DataFrame, got {type(X).__name__}")
+        if self.ID_COLUMN not in X.columns:
+            raise ValueError(f"{type(self).__name__}: the frame has no {self.ID_COLUMN!r} column")
+        block = self._encode(X)
+        missing = set(self.NUM_COLUMNS) ^ set(block.num)
+        if missing:  # a programming error, not a data error
+            raise RuntimeError(f"{type(self).__name__} produced unexpected num columns: {sorted(missing)}")
+        return block
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        """Names of everything a block holds: ``skills__<id>``, ``certs__<id>``,
+        ``occupations__<code>`` and ``num__<name>``."""
+        check_is_fitted(self, "vocab_")
+        names = (
+            [f"skills__{s}" for s in self.vocab_.skill_ids]
+            + [f"certs__{c}" for c in self.vocab_.cert_ids]
+            + [f"occupations__{o}" for o in self.vocab_.occupation_codes]
+            + [f"num__{n}" for n in self.NUM_COLUMNS]
+        )
+        return np.asarray(names, dtype=object)
+
+    # -- cached encoding ----------------------------------------------------------------
+    def _block(self, ids: np.ndarray, skills: sp.csr_matrix, certs: sp.csr_matrix, occ: sp.csr_matrix, num: dict[str, np.ndarray]) -> EntityBlock:
+        return EntityBlock(
+            ids=ids,
+            skills=skills,
+            certs=certs,
+            occupations=occ,
+            num=num,
+            skill_ids=self.vocab_.skill_ids,
+            cert_ids=self.vocab_.cert_ids,
+            occupation_codes=self.vocab_.occupation_codes,
+        )
+
+    def _encode_cells(self, cells: np.ndarray, kind: str) -> tuple[sp.csr_matrix, np.ndarray]:
+        """List cells -> (n x vocab CSR of confidences, count of unknown items per row)."""
+        normaliser = self.skill_normaliser_ if kind == "skill" else self.cert_normaliser_
+        index = self._skill_index if kind == "skill" else self._cert_index
+        positions, distinct = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=True)
+        distinct = [str(d) for d in distinct]
+        todo = [d for d in distinct if (kind, d) not in self._cells]
+        if todo:
+            if len(self._cells) + len(todo) > _MAX_CACHE:
+                self._cells.clear()
+            for cell, matches in zip(todo, normaliser.match_many(todo), strict=True):
+                known = tuple((index[m.id], float(m.score)) for m in matches if m.id is not None and m.id in index)
+                self._cells[(kind, cell)] = (known, sum(1 for m in matches if m.id is None))
+        results = [self._cells[(kind, d)] for d in distinct] + [((), 0)]
+        table = csr_from_rows([r[0] for r in results], len(index))
+        unknown = np.array([r[1] for r in results], dtype=np.float32)
+        rows = np.where(positions < 0, len(results) - 1, positions)
+        return table[rows], unknown[rows]
+
+    def _classify_titles(self, titles: np.ndarray, k: int, min_score: float) -> sp.csr_matrix:
+        """Titles -> top-k CSCO codes with scores (n x occupations CSR)."""
+        positions, distinct = pd.factorize(pd.Series(titles, dtype=object), use_na_sentinel=True)
+        distinct = [str(d) for d in distinct]
+        for title in distinct:
+            if title not in self._titles:
+                if len(self._titles) > _MAX_CACHE:
+                    self._titles.clear()
+                found = self.title_classifier_.top_k(title, k)  # type: ignore[union-attr]
+                self._titles[title] = tuple(
+                    (self._occ_index[m.code], float(m.score))
+                    for m in found
+                    if m.code in self._occ_index and m.score >= min_score
+                )
+        table = csr_from_rows([self._titles[d] for d in distinct] + [()], len(self._occ_index))
+        return table[np.where(positions < 0, len(distinct), positions)]
+
+    def _parse_hints(self, texts: np.ndarray) -> list[PostingHints]:
+        """parse_posting_text once per distinct text."""
+        out = []
+        for t in texts.tolist():
+            if not t:
+                out.append(_EMPTY_HINTS)
+                continue
+            h = self._hints.get(t)
+            if h is None:
+                if len(self._hints) > _MAX_CACHE:
+                    self._hints.clear()
+                h = self._hints[t] = parse_posting_text(t)
+            out.append(h)
+        return out
+
+
+_EMPTY_HINTS = PostingHints()

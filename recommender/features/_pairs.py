@@ -1,0 +1,245 @@
+"""Shared machinery of the pair featurisers: gathering, fast paths, geography, age.
+
+Two shapes of :class:`PairSet` matter. Serving asks for *one worker against
+many items*: worker values are then scalars, skill products are one sparse
+matrix-vector product over the item block, and anything that depends only on
+the (worker, item region) pair is computed once per distinct item region (a
+few thousand) and gathered. Training asks for *many mixed pairs*: rows are
+gathered from both blocks and multiplied element-wise. Both give the same
+numbers (a test checks it); neither loops over pairs in Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from recommender.features._sparse import binarise, max_product
+from recommender.features.block import EntityBlock, PairSet
+from recommender.features.vocab import group_matrix
+from recommender.regions import distance_km, scope_codes
+
+__all__ = ["PairView", "PairFeaturizer", "EDUCATION_RANK", "AGE_BANDS", "age_band"]
+
+EPOCH = np.datetime64("1970-01-01", "D")
+
+#: Education as levels: senior high school and secondary vocational school are the
+#: same (upper-secondary) level in China, so neither counts as "above" the other.
+EDUCATION_RANK = np.array([0, 1, 2, 3, 3, 4, 5], dtype=np.float64)  # contract.EDUCATION_LEVELS order
+#: Upper bounds of the age bands: <25, 25-34, 35-44, 45-54, 55-59, 60+ (band 0..5).
+AGE_BANDS = np.array([25, 35, 45, 55, 60], dtype=np.float64)
+HAS = 0.5  # confidence from which a worker counts as having a skill / certificate
+
+
+def age_band(age: np.ndarray) -> np.ndarray:
+    """Band 0..5 (see ``AGE_BANDS``); NaN where the age is unknown."""
+    age = np.asarray(age, dtype=np.float64)
+    return np.where(np.isnan(age), np.nan, np.digitize(age, AGE_BANDS)).astype(np.float64)
+
+
+def education_rank(code: np.ndarray) -> np.ndarray:
+    """Contract education ordinal (NaN unknown) -> level rank (NaN unknown)."""
+    code = np.asarray(code, dtype=np.float64)
+    ok = ~np.isnan(code)
+    out = np.full(code.shape, np.nan)
+    out[ok] = EDUCATION_RANK[code[ok].astype(np.intp)]
+    return out
+
+
+def _cached(block: EntityBlock, key: str, build: Any) -> Any:
+    return block._cached(key, build)
+
+
+def region_groups(block: EntityBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct regions of a block and each row's position among them (cached)."""
+
+    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        codes = block.num["region"]
+        uniq, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        return uniq, inverse.astype(np.intp), block.num["lat"][first], block.num["lon"][first]
+
+    return _cached(block, "region_groups", build)
+
+
+def binary_skills(block: EntityBlock) -> sp.csr_matrix:
+    return _cached(block, "skills_bin", lambda: binarise(block.skills))
+
+
+def binary_certs(block: EntityBlock) -> sp.csr_matrix:
+    return _cached(block, "certs_bin", lambda: binarise(block.certs))
+
+
+def held(m: sp.csr_matrix) -> sp.csr_matrix:
+    """1 where the confidence reaches ``HAS``."""
+    return binarise(m, HAS - 1e-9)
+
+
+class PairView:
+    """Per-pair access to both blocks with the one-worker / all-items shapes detected once."""
+
+    def __init__(self, pairs: PairSet) -> None:
+        self.pairs = pairs
+        self.n = len(pairs)
+        w, i = pairs.w, pairs.i
+        self.one_worker = self.n > 0 and int(w.min()) == int(w.max())
+        self.w0 = int(w[0]) if self.one_worker else -1
+        n_items = len(pairs.items)
+        self.all_items = (
+            self.n == n_items and (self.n == 0 or (i[0] == 0 and i[-1] == n_items - 1 and bool((np.diff(i) == 1).all())))
+        )
+        as_of = pairs.as_of
+        if as_of.ndim == 0:
+            self.as_of_days: np.ndarray | float = float((as_of - EPOCH).astype(np.int64))
+            self.as_of_year: np.ndarray | float = float(as_of.astype("datetime64[Y]").astype(np.int64) + 1970)
+        else:
+            days = (as_of - EPOCH).astype(np.float64)
+            days[np.isnat(as_of)] = np.nan
+            self.as_of_days = days
+            years = (as_of.astype("datetime64[Y]").astype(np.int64) + 1970).astype(np.float64)
+            years[np.isnat(as_of)] = np.nan
+            self.as_of_year = years
+
+    # -- gathering ---------------------------------------------------------------------
+    def worker(self, key: str) -> np.ndarray | float:
+        """A worker array per pair (a scalar on the one-worker path)."""
+        arr = self.pairs.workers.num[key]
+        if self.one_worker:
+            return arr[self.w0].item()
+        return arr[self.pairs.w]
+
+    def item(self, key: str) -> np.ndarray:
+        """An item array per pair (the block's own array when pairs cover all items in order)."""
+        arr = self.pairs.items.num[key]
+        return arr if self.all_items else arr[self.pairs.i]
+
+    def per_item(self, values: np.ndarray) -> np.ndarray:
+        """Values computed for every item of the block, gathered per pair."""
+        return values if self.all_items else values[self.pairs.i]
+
+    def worker_row(self, m: sp.csr_matrix) -> np.ndarray:
+        """The single worker's row as a dense float64 vector (one-worker path)."""
+        return np.asarray(m[self.w0].todense(), dtype=np.float64).ravel()
+
+    def item_rows(self, m: sp.csr_matrix) -> sp.csr_matrix:
+        return m if self.all_items else m[self.pairs.i]
+
+    # -- products ----------------------------------------------------------------------------
+    def dot(self, items_m: sp.csr_matrix, workers_m: sp.csr_matrix, weights: np.ndarray | None = None) -> np.ndarray:
+        """``sum_k items_m[i, k] * workers_m[w, k] * weights[k]`` per pair."""
+        if self.n == 0:
+            return np.zeros(0)
+        if self.one_worker:
+            vec = self.worker_row(workers_m)
+            if weights is not None:
+                vec = vec * weights
+            return self.per_item(items_m @ vec)
+        prod = self.item_rows(items_m).multiply(workers_m[self.pairs.w]).tocsr()
+        if weights is None:
+            return np.asarray(prod.sum(axis=1), dtype=np.float64).ravel()
+        return prod @ np.asarray(weights, dtype=np.float64)
+
+    # -- geography ---------------------------------------------------------------------------
+    def distance_and_scope(self, lat_key: str, lon_key: str, home_key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(distance from the worker's ``lat/lon`` km, distance from home km, scope of the
+        item seen from the worker's home: 0 local, 1 province, 2 outbound, -1 unknown)."""
+        items, workers = self.pairs.items, self.pairs.workers
+        if self.n == 0:
+            z = np.zeros(0)
+            return z, z, z
+        if self.one_worker:
+            uniq, inverse, ulat, ulon = region_groups(items)
+            w = self.w0
+            d_u = np.asarray(distance_km(workers.num[lat_key][w], workers.num[lon_key][w], ulat, ulon))
+            d_home_u = np.asarray(distance_km(workers.num[f"home_{lat_key}"][w], workers.num[f"home_{lon_key}"][w], ulat, ulon))
+            s_u = _scope(np.asarray([workers.num[home_key][w]]), uniq)
+            inv = self.per_item(inverse)
+            return d_u[inv], d_home_u[inv], s_u[inv]
+        w, i = self.pairs.w, self.pairs.i
+        ilat, ilon = items.num["lat"][i], items.num["lon"][i]
+        d = np.asarray(distance_km(workers.num[lat_key][w], workers.num[lon_key][w], ilat, ilon))
+        d_home = np.asarray(distance_km(workers.num[f"home_{lat_key}"][w], workers.num[f"home_{lon_key}"][w], ilat, ilon))
+        return d, d_home, _scope(workers.num[home_key][w], items.num["region"][i])
+
+    def age(self) -> np.ndarray | float:
+        """Age in whole years at ``as_of`` (birth month unknown: year difference)."""
+        return self.as_of_year - np.asarray(self.worker("birth_year"), dtype=np.float64)
+
+
+def _scope(home: np.ndarray, place: np.ndarray) -> np.ndarray:
+    """scope_codes on canonical ints; -1 where either side is unknown."""
+    home = np.asarray(home, dtype=np.int64)
+    place = np.asarray(place, dtype=np.int64)
+    ok = (home > 0) & (place > 0)
+    s = scope_codes(np.where(home > 0, home, 110000), np.where(place > 0, place, 110000), as_int=True)
+    return np.where(ok, s, -1).astype(np.float64)
+
+
+class PairFeaturizer(TransformerMixin, BaseEstimator):
+    """Base of the pair featurisers: tags, vocabulary checks, output buffer."""
+
+    FEATURES: tuple[str, ...] = ()
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # a PairSet of encoded blocks, not a numeric matrix
+        tags.input_tags.allow_nan = True
+        tags.target_tags.required = False
+        return tags
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray(self.FEATURES, dtype=object)
+
+    def _check_pairs(self, pairs: object) -> PairSet:
+        if not isinstance(pairs, PairSet):
+            raise TypeError(f"{type(self).__name__} takes a PairSet, got {type(pairs).__name__}")
+        return pairs
+
+    def _fit_vocab(self, pairs: PairSet) -> None:
+        items, workers = pairs.items, pairs.workers
+        for attr in ("skill_ids", "cert_ids", "occupation_codes"):
+            if getattr(items, attr) != getattr(workers, attr):
+                raise ValueError(
+                    f"workers and items were encoded with different taxonomies ({attr} differ); "
+                    "fit all encoders with the same taxonomy_dir"
+                )
+        self.skill_ids_ = items.skill_ids
+        self.cert_ids_ = items.cert_ids
+        self.occupation_codes_ = items.occupation_codes
+        self.groups_, self.group_codes_ = group_matrix(items.occupation_codes)
+
+    def _check_vocab(self, pairs: PairSet) -> None:
+        check_is_fitted(self, "skill_ids_")
+        for block in (pairs.items, pairs.workers):
+            if (block.skill_ids, block.cert_ids, block.occupation_codes) != (
+                self.skill_ids_,
+                self.cert_ids_,
+                self.occupation_codes_,
+            ):
+                raise ValueError(
+                    f"{type(self).__name__} was fitted on blocks with another taxonomy vocabulary; "
+                    "refit it, or encode with the encoders it was fitted with"
+                )
+
+    def _groups(self, block: EntityBlock) -> sp.csr_matrix:
+        """Occupation vectors lifted to CSCO minor groups (max within a group; cached)."""
+        return block._cached("occ_groups", lambda: max_product(block.occupations, self.groups_))
+
+    @staticmethod
+    def _idf(items: EntityBlock, rows: np.ndarray) -> np.ndarray:
+        """Smoothed IDF of each skill over the given item rows (sklearn's formula)."""
+        b = binary_skills(items)[np.unique(rows)] if len(rows) else binary_skills(items)
+        n = b.shape[0]
+        df = np.asarray((b > 0).sum(axis=0), dtype=np.float64).ravel()
+        return np.log((1.0 + n) / (1.0 + df)) + 1.0
+
+    def _buffer(self, n: int) -> np.ndarray:
+        return np.empty((len(self.FEATURES), n), dtype=np.float32)
+
+    @staticmethod
+    def _finish(buf: np.ndarray) -> np.ndarray:
+        """(n_pairs x n_features) float32 view (column-major: each feature is contiguous)."""
+        return buf.T

@@ -1,0 +1,93 @@
+"""Sparse-matrix helpers shared by the encoders and pair features."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["csr_from_rows", "max_product", "binarise", "row_dot", "link_matrix"]
+
+
+def csr_from_rows(rows: Sequence[Iterable[tuple[int, float]]], n_cols: int) -> sp.csr_matrix:
+    """CSR from per-row ``(column, value)`` lists; duplicates keep the largest value."""
+    indptr = [0]
+    cols: list[int] = []
+    vals: list[float] = []
+    for row in rows:
+        best: dict[int, float] = {}
+        for c, v in row:
+            if v > best.get(c, 0.0):
+                best[c] = v
+        for c in sorted(best):
+            cols.append(c)
+            vals.append(best[c])
+        indptr.append(len(cols))
+    return sp.csr_matrix(
+        (np.asarray(vals, dtype=np.float32), np.asarray(cols, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(rows), n_cols),
+    )
+
+
+def link_matrix(pairs: Iterable[tuple[int, int, float]], shape: tuple[int, int]) -> sp.csr_matrix:
+    """CSR from ``(row, col, weight)`` triples; duplicates keep the largest weight."""
+    triples = list(pairs)
+    if not triples:
+        return sp.csr_matrix(shape, dtype=np.float32)
+    r, c, v = (np.asarray(x) for x in zip(*triples, strict=True))
+    order = np.lexsort((-v, c, r))
+    r, c, v = r[order], c[order], v[order]
+    keep = np.ones(len(r), dtype=bool)
+    keep[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    return sp.csr_matrix((v[keep].astype(np.float32), (r[keep], c[keep])), shape=shape)
+
+
+def max_product(a: sp.csr_matrix, b: sp.csr_matrix) -> sp.csr_matrix:
+    """``C[r, o] = max_s A[r, s] * B[s, o]`` (a max-times matrix product).
+
+    Used to carry confidences along taxonomy links (skill -> occupation, skill ->
+    parent skill) without letting several weak links add up past 1.
+    """
+    a = a.tocoo()
+    b = sp.csr_matrix(b)
+    counts = np.diff(b.indptr)[a.col]
+    total = int(counts.sum())
+    n_rows, n_cols = a.shape[0], b.shape[1]
+    if total == 0:
+        return sp.csr_matrix((n_rows, n_cols), dtype=np.float32)
+    starts = np.repeat(b.indptr[a.col], counts)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    idx = starts + offsets
+    rows = np.repeat(a.row, counts).astype(np.int64)
+    cols = b.indices[idx].astype(np.int64)
+    vals = np.repeat(a.data, counts) * b.data[idx]
+    key = rows * n_cols + cols
+    order = np.argsort(key, kind="stable")
+    key, vals = key[order], vals[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(first)
+    best = np.maximum.reduceat(vals, starts)
+    ukey = key[starts]
+    out = sp.csr_matrix(
+        (best.astype(np.float32), (ukey // n_cols, ukey % n_cols)), shape=(n_rows, n_cols)
+    )
+    out.eliminate_zeros()
+    return out
+
+
+def binarise(m: sp.csr_matrix, threshold: float = 0.0) -> sp.csr_matrix:
+    """1.0 where the value exceeds ``threshold`` (same sparsity pattern otherwise dropped)."""
+    out = m.copy()
+    out.data = (out.data > threshold).astype(np.float32)
+    out.eliminate_zeros()
+    return out
+
+
+def row_dot(a: sp.csr_matrix, ia: np.ndarray, b: sp.csr_matrix, ib: np.ndarray) -> np.ndarray:
+    """``sum_k a[ia[p], k] * b[ib[p], k]`` for every pair ``p`` (row-wise products)."""
+    if len(ia) == 0:
+        return np.zeros(0, dtype=np.float64)
+    prod = a[ia].multiply(b[ib])
+    return np.asarray(prod.sum(axis=1), dtype=np.float64).ravel()
