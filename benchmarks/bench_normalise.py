@@ -115,17 +115,29 @@ def main() -> None:
         print(f"\nwrong {kind}:")
         print("\n".join(errs))
 
-    # Throughput on one core.
+    # Throughput on one core. "cold" is one public call per string, as a caller
+    # makes it (classify for a title, match for a skill/certificate cell);
+    # "cold, eval loop" repeats the accuracy loop above, which asks each title
+    # twice (top_k and classify), so titles count double there.
     texts = [(r["kind"], r["text"]) for r in rows]
     cold = [SkillNormaliser(tax, cache_size=0), CertificateNormaliser(tax, cache_size=0), TitleClassifier(tax, cache_size=0)]
     _clear(*cold)
-    make_key.cache_clear()
+    t = time.perf_counter()
+    for kind, text in texts:
+        if kind == "title":
+            cold[2].classify(text)
+        else:
+            (cold[0] if kind == "skill" else cold[1]).match(text)
+        make_key.cache_clear()
+        strip_noise.cache_clear()
+    cold_rate = len(texts) / (time.perf_counter() - t)
+    _clear(*cold)
     t = time.perf_counter()
     for kind, text in texts:
         _predict(kind, text, *cold)
         make_key.cache_clear()
         strip_noise.cache_clear()
-    cold_rate = len(texts) / (time.perf_counter() - t)
+    cold_eval_rate = len(texts) / (time.perf_counter() - t)
     _clear(skills, certs, titles)
     for kind, text in texts:
         _predict(kind, text, skills, certs, titles)
@@ -141,7 +153,7 @@ def main() -> None:
     skills.match_many(cells)
     batch_rate = len(cells) / (time.perf_counter() - t)
     print(
-        f"\nthroughput, one core: cold {cold_rate:,.0f} strings/s (no caches)   "
+        f"\nthroughput, one core: cold {cold_rate:,.0f} strings/s (no caches; {cold_eval_rate:,.0f}/s in the eval loop)   "
         f"warm {warm_rate:,.0f} strings/s (caches filled)   skill match_many cold {batch_rate:,.0f} cells/s"
     )
 

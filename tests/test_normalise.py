@@ -236,3 +236,41 @@ def test_cli_batch(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("name\nx\n", encoding="utf-8")
     assert main(["normalise", "--titles", str(bad)]) == 1
+
+
+def test_fuzzy_prefilter_is_exact(titles, skills):
+    """The character-bag pre-filter never drops the choice a full scan would pick."""
+    from rapidfuzz import fuzz, process
+
+    from recommender.normalise._index import _window, pinyin_key
+
+    for index, keys, cutoff in (
+        (titles._index, ["电悍工师傅", "叉车私机", "cnc操做工", "服装车位工", "forklift drivr"], 70.0),
+        (skills._index, ["二氧化摊焊", "全站衣放线", "sewing mchine", "刮泥子打磨"], 80.0),
+    ):
+        for key in keys:
+            full = process.extractOne(
+                key, _window(index.choices, index.choice_lens, len(key), cutoff),
+                scorer=fuzz.ratio, processor=None, score_cutoff=cutoff,
+            )
+            assert index.fuzzy(key, score_cutoff=cutoff) == (None if full is None else (full[0], float(full[1])))
+            py = pinyin_key(key) if key.isascii() is False else None
+            if py:
+                full = process.extractOne(
+                    py, _window(index.pinyin_choices, index.pinyin_lens, len(py), 85.0),
+                    scorer=fuzz.ratio, processor=None, score_cutoff=85.0,
+                )
+                got = index.fuzzy_pinyin(key, score_cutoff=85.0)
+                assert (got is None) == (full is None or len(key) < 3)
+
+
+def test_title_unsure_keeps_best_guess(titles):
+    """A title with an unrecognised modifier keeps its best guess but is not asserted."""
+    top = titles.top_k("制疫厂车工", 3)
+    assert top and top[0].code is not None
+    assert titles.classify("制疫厂车工").code is None
+    assert titles.classify("景区讲解员").code == "4-13-01-03"  # the role at the end wins
+
+
+def test_certificate_unexplained_modifier_not_asserted(certs):
+    assert all(m.id != "dl_c1" for m in certs.match("无人机驾驶执照"))

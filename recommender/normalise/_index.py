@@ -6,6 +6,7 @@ Plain dicts and lists only, so the index pickles (joblib) and loads anywhere.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -61,8 +62,23 @@ class _CharBags:
     def __init__(self, choices: Sequence[str]) -> None:
         import numpy as np
 
-        self.choices = list(choices)
+        self.choices = list(choices)  # sorted by length
         self.lens = np.fromiter((len(c) for c in self.choices), dtype=np.int32, count=len(self.choices))
+        self.len_list = self.lens.tolist()
+        alphabet = sorted({ch for c in self.choices for ch in c})
+        # Small alphabets (pinyin: letters and spaces) use a dense count matrix
+        # sliced to the length window; large ones (CJK) use posting lists.
+        self.dense = len(alphabet) <= 64
+        if self.dense:
+            self.alpha = {ch: i for i, ch in enumerate(alphabet)}
+            mat = np.zeros((len(self.choices), len(alphabet)), dtype=np.int16)
+            for i, c in enumerate(self.choices):
+                for ch, k in Counter(c).items():
+                    mat[i, self.alpha[ch]] = k
+            self.mat = mat
+            self.post = {}
+            self.post_lists = {}
+            return
         post: dict[str, tuple[list[int], list[int]]] = {}
         for i, c in enumerate(self.choices):
             for ch, k in Counter(c).items():
@@ -70,20 +86,56 @@ class _CharBags:
                 idx.append(i)
                 cnt.append(k)
         self.post = {ch: (np.asarray(idx, dtype=np.int32), np.asarray(cnt, dtype=np.int32)) for ch, (idx, cnt) in post.items()}
+        self.post_lists = {ch: idx for ch, (idx, _) in post.items()}
 
     def candidates(self, key: str, cutoff: float) -> list[str]:
         import numpy as np
 
-        acc = np.zeros(len(self.choices), dtype=np.int32)
-        for ch, k in Counter(key).items():
-            p = self.post.get(ch)
-            if p is None:
-                continue
-            idx, cnt = p
-            acc[idx] += np.minimum(cnt, k) if k > 1 else 1
-        need = (cutoff / 200.0) * (self.lens + len(key)) - 1e-9
+        n = len(key)
+        r = max(cutoff, 1.0) / 100.0
+        lo = bisect_left(self.len_list, int(n * r / (2.0 - r)))
+        hi = bisect_right(self.len_list, int(n * (2.0 - r) / r) + 1)
+        if lo >= hi:
+            return []
+        if self.dense:
+            q = np.zeros(self.mat.shape[1], dtype=np.int16)
+            for ch, k in Counter(key).items():
+                j = self.alpha.get(ch)
+                if j is not None:
+                    q[j] = k
+            inter = np.minimum(self.mat[lo:hi], q).sum(axis=1)
+        else:
+            # Prefix filter: a choice sharing at least ``need`` characters with the
+            # key must contain one of its ``n - need + 1`` rarest character
+            # occurrences. Only the union of those (short) posting lists is scored.
+            need = math.ceil((cutoff / 200.0) * (n + self.len_list[lo]) - 1e-9)
+            if need <= 0:
+                return self.choices[lo:hi]
+            post = self.post
+            occ = sorted(key, key=self._rarity)
+            rare = {ch for ch in occ[: n - need + 1] if ch in post}
+            if not rare:
+                return []
+            lists = self.post_lists
+            spans = []
+            for ch in rare:
+                lst = lists[ch]
+                a, b = bisect_left(lst, lo), bisect_left(lst, hi)
+                if a < b:
+                    spans.append(lst[a:b])
+            if len(spans) == 1:
+                sel = spans[0]
+            else:
+                sel = sorted({i for span in spans for i in span})
+            choices = self.choices
+            return [choices[i] for i in sel]
+        need_arr = (cutoff / 200.0) * (self.lens[lo:hi] + n) - 1e-9
         choices = self.choices
-        return [choices[i] for i in np.flatnonzero(acc >= need)]
+        return [choices[lo + i] for i in np.flatnonzero(inter >= need_arr)]
+
+    def _rarity(self, ch: str) -> int:
+        p = self.post.get(ch)
+        return len(p[0]) if p is not None else 0
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from functools import lru_cache
 __all__ = [
     "clean_text",
     "make_key",
+    "key_from_clean",
     "strip_noise",
     "split_cell",
     "is_cjk",
@@ -105,7 +106,8 @@ def clean_text(text: object) -> str:
     s = text if isinstance(text, str) else str(text)
     if not s:
         return ""
-    s = unicodedata.normalize("NFKC", s)
+    if not (s.isascii() or unicodedata.is_normalized("NFKC", s)):
+        s = unicodedata.normalize("NFKC", s)
     s = _EMOJI_RE.sub(" ", s)
     s = t2s(s).lower()
     # Surrogates and other unencodable code points cannot reach the matchers.
@@ -123,7 +125,12 @@ def make_key(text: str) -> str:
     Spaces survive only between two Latin words ("forklift driver"), so
     "叉车 司机" and "叉车司机" share a key while English words stay apart.
     """
-    s = _NON_KEY_RE.sub(" ", clean_text(text)).strip()
+    return key_from_clean(clean_text(text))
+
+
+def key_from_clean(cleaned: str) -> str:
+    """:func:`make_key` of a string that is already :func:`clean_text` output."""
+    s = _NON_KEY_RE.sub(" ", cleaned).strip()
     return _KEY_SPACE_RE.sub("", s) if " " in s else s
 
 

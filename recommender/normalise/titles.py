@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from recommender.normalise._index import AliasIndex
 from recommender.normalise.hints import strip_posting_noise
-from recommender.normalise.text import clean_text, make_key, strip_noise
+from recommender.normalise.text import clean_text, key_from_clean, make_key, strip_noise
 from recommender.taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["OccupationMatch", "TitleClassifier"]
@@ -245,7 +245,7 @@ class TitleClassifier:
         info: dict = {"stage": None}
         if not s:
             return {}, info
-        full = make_key(s)
+        full = key_from_clean(s)
         if not full:
             return {}, info
         scores = self._exact(full, 1.0)
@@ -253,7 +253,7 @@ class TitleClassifier:
             info["stage"] = "exact"
             return scores, info
         core_text = strip_posting_noise(s)
-        core = make_key(core_text)
+        core = key_from_clean(core_text)
         info["core"] = core
         if core:
             scores = self._exact(core, 0.98)
@@ -282,7 +282,7 @@ class TitleClassifier:
     def _segments(self, text: str) -> dict[str, float]:
         """Exact aliases among the bracketed / spaced segments of a title."""
         scores: dict[str, float] = {}
-        segs = [make_key(p) for p in _SEGMENT_RE.split(text)]
+        segs = [key_from_clean(p) for p in _SEGMENT_RE.split(text)]
         segs = [p for p in segs if p]
         if len(segs) < 2:
             return scores
@@ -362,13 +362,13 @@ class TitleClassifier:
     def _fuzzy(self, key: str, scores: dict[str, float], info: dict) -> None:
         """rapidfuzz over all alias keys, for typos and unseen word order."""
         found = self._index.fuzzy(key, score_cutoff=self.fuzzy_cutoff)
-        info["fz"] = found
         if found is not None:
             alias, r = found
             for code, sc in self._exact(alias, 0.8 * r / 100.0).items():
                 scores[code] = max(scores.get(code, 0.0), sc)
+        if found is not None:
+            return  # the pinyin stage only rescues titles the characters cannot reach
         fp = self._index.fuzzy_pinyin(key, score_cutoff=88.0)
-        info["fp"] = fp
         if fp is not None:
             alias, r = fp
             for code, sc in self._exact(alias, 0.85 * r / 100.0).items():
