@@ -1,0 +1,96 @@
+"""Training pairs and the two-stage job ranker.
+
+Recipe (no leakage): pairs seen before the cutoff are labelled with their
+furthest outcome; each pair's features are computed as of the day it was first
+seen; negatives are the referrals that were not taken up plus jobs that were
+open and feasible for that worker on that day but not acted on, sampled at
+random. The pre-score and the ranker are fitted on the same pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recommender import columns as C
+from recommender.candidates import check_pairs, to_days
+from recommender.features import JobPairFeatures, PairSet
+from recommender.ranking import PairRanker, PreScorer
+from recommender.training.world import EncodedWorld
+
+
+@dataclass
+class TrainingPairs:
+    pairs: PairSet
+    y: np.ndarray  # graded relevance
+    scope: np.ndarray  # int8 scope per pair
+    day: np.ndarray  # as-of day number per pair
+
+
+def sample_negatives(
+    world: EncodedWorld, queries: pd.DataFrame, *, per_query: int, rng: np.random.Generator, exclude: set[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feasible open jobs not acted on, per (worker row, day) query, vectorised.
+
+    Draws many random jobs per query, keeps the ones open and feasible on that
+    day, and caps them at ``per_query``; queries with few feasible jobs (local
+    mobility) get fewer.
+    """
+    if queries.empty or per_query <= 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
+    draws = per_query * 12
+    q = np.repeat(np.arange(len(queries)), draws)
+    w = queries["w"].to_numpy()[q]
+    day = queries["day"].to_numpy()[q]
+    j = rng.integers(0, len(world.job_pool), size=len(q))
+    f = check_pairs(world.worker_view, world.job_pool, w, j, day)
+    ok = f.feasible("strict")
+    if exclude:
+        keys = w.astype(np.int64) * (len(world.job_pool) + 1) + j
+        ex = np.fromiter((a * (len(world.job_pool) + 1) + b for a, b in exclude), dtype=np.int64, count=len(exclude))
+        ok &= ~np.isin(keys, ex)
+    frame = pd.DataFrame({"q": q[ok], "w": w[ok], "j": j[ok], "day": day[ok]}).drop_duplicates(["q", "j"])
+    frame = frame.groupby("q", sort=False).head(per_query)
+    return frame["w"].to_numpy(), frame["j"].to_numpy(), frame["day"].to_numpy()
+
+
+def training_pairs(world: EncodedWorld, graded: pd.DataFrame, *, negatives: int = 10, seed: int = 0) -> TrainingPairs:
+    """Labelled pairs (real outcomes + sampled negatives) with their as-of days."""
+    rng = np.random.default_rng(seed)
+    w = world.workers.index_of(graded[C.WORKER].to_numpy())
+    j = world.jobs.index_of(graded[C.ITEM].to_numpy())
+    known = (w >= 0) & (j >= 0)
+    graded = graded.loc[known]
+    w, j = w[known], j[known]
+    day = to_days(graded["first_date"])
+    y = graded[C.RELEVANCE].to_numpy(dtype=float)
+    queries = pd.DataFrame({"w": w, "day": day}).drop_duplicates().reset_index(drop=True)
+    nw, nj, nd = sample_negatives(world, queries, per_query=negatives, rng=rng, exclude=set(zip(w.tolist(), j.tolist())))
+    all_w = np.concatenate([w, nw])
+    all_j = np.concatenate([j, nj])
+    all_d = np.concatenate([day, nd])
+    all_y = np.concatenate([y, np.zeros(len(nw))])
+    scope = check_pairs(world.worker_view, world.job_pool, all_w, all_j, all_d).scope
+    as_of = (np.datetime64("1970-01-01", "D") + all_d.astype("timedelta64[D]"))
+    pairs = PairSet(world.workers, world.jobs, all_w, all_j, as_of)
+    return TrainingPairs(pairs, all_y, scope, all_d)
+
+
+@dataclass
+class JobModel:
+    """What serving needs to rank jobs: the fitted first and second stage."""
+
+    prescorer: PreScorer
+    ranker: PairRanker
+
+    def feature_names(self) -> list[str]:
+        return list(self.ranker.feature_names_)
+
+
+def fit_job_model(tp: TrainingPairs, *, objective: str = "regression", seed: int = 0) -> JobModel:
+    prescorer = PreScorer().fit(tp.pairs, tp.y, scope=tp.scope)
+    ranker = PairRanker(JobPairFeatures(), objective=objective, random_state=seed).fit(tp.pairs, tp.y)
+    return JobModel(prescorer, ranker)
