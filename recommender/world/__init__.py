@@ -72,7 +72,7 @@ def build_world(
     step("workers")
     market = generate_market(pop, area_names(geo, pop), seed=seed, start=start, months=months)
     step("jobs and courses")
-    outcomes = simulate(geo, pop, market, seed=seed, start=start, months=months, progress=lambda: step("outcomes"))
+    outcomes = simulate(geo, pop, market, seed=seed, start=start, months=months, progress=step)
     return World(geo, pop, market, outcomes, seed, start, months)
 
 

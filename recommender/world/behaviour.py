@@ -59,7 +59,7 @@ class Params:
     """Coefficients of the hidden utilities and the exposure process (documented in docs/world.md)."""
 
     anchor_draws: int = 6  # referrals per worker among which the current job is chosen
-    other_referrals: float = 8.0  # mean further referrals of a worker active all window
+    other_referrals: float = 9.0  # mean further referrals of a worker active all window
     plausible_share: float = 0.55  # of further referrals: the worker's trade, within reach
     nearby_share: float = 0.25  # any job in the worker's labour market; the rest is random
     employed_share: float = 0.78  # workers holding a current job at the end of the window
@@ -502,7 +502,7 @@ def _select_employed(rng: np.random.Generator, ctx: _Context, cur_worker: np.nda
 
 def simulate(
     geo: Geography, pop: Population, market: Market, *, seed: int, start: dt.date, months: int,
-    chunk_workers: int = 200_000, progress: Callable[[], None] | None = None,
+    chunk_workers: int = 200_000, progress: Callable[[str], None] | None = None,
 ) -> Outcomes:
     """Referrals and their outcomes for every worker (jobs and courses)."""
     ctx = _Context(geo, pop, market, seed, start, months)
@@ -524,7 +524,7 @@ def simulate(
     }
     e_worker, e_course, e_outcome, e_date, gained, gained_on = _course_stage(ctx, seed)
     if progress:
-        progress()
+        progress("course outcomes")
 
     parts: list[dict[str, np.ndarray]] = []
     for c, lo in enumerate(range(0, pop.n, chunk_workers)):
@@ -571,7 +571,7 @@ def simulate(
     hires = np.bincount(j[stage >= 2], minlength=jobs.n)
     jobs.openings[:] = np.maximum(jobs.openings, hires)
     if progress:
-        progress()
+        progress("job outcomes")
     return Outcomes(
         p_worker=w.astype(np.int32), p_job=j.astype(np.int32), p_outcome=stage.astype(np.int8), p_date=date,
         e_worker=e_worker, e_course=e_course, e_outcome=e_outcome, e_date=e_date,

@@ -149,31 +149,56 @@ def target(group: str, marginal: str) -> float:
 # --------------------------------------------------------------------------- reading
 
 
-def _read(data_dir: Path, name: str, columns: list[str]) -> pd.DataFrame:
-    """One contract file (CSV or Parquet) as strings, only the columns needed."""
+def _read(data_dir: Path, name: str, columns: list[str], *, keep: tuple[str, set[str]] | None = None) -> pd.DataFrame:
+    """One contract file (CSV or Parquet) as strings, only the columns needed.
+
+    ``keep=(column, values)`` drops the other rows while still in Arrow (the
+    placements of a million workers hold ten million rows, a tenth of them hires).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
     parquet, csv = data_dir / f"{name}.parquet", data_dir / f"{name}.csv"
     if parquet.exists():
-        frame = pd.read_parquet(parquet, columns=columns)
-        return frame.astype("string").astype(object).where(frame.notna(), None)
-    if csv.exists():
-        return pd.read_csv(csv, usecols=columns, dtype=str, keep_default_na=False, encoding="utf-8-sig").replace(
-            {"": None}
+        table = pq.read_table(parquet, columns=columns)
+    elif csv.exists():
+        convert = pacsv.ConvertOptions(
+            include_columns=columns,
+            column_types={c: pa.string() for c in columns},
+            strings_can_be_null=True,
         )
-    raise ContractError(f"{data_dir} has no {name}.csv or {name}.parquet")
+        table = pacsv.read_csv(csv, convert_options=convert)
+    else:
+        raise ContractError(f"{data_dir} has no {name}.csv or {name}.parquet")
+    table = table.select(columns)
+    table = pa.table({c: pc.cast(table[c], pa.string()) for c in columns})
+    if keep is not None:
+        column, values = keep
+        table = table.filter(pc.is_in(table[column], value_set=pa.array(sorted(values))))
+    return table.to_pandas()
 
 
 def _resolve_codes(values: pd.Series, index: RegionIndex) -> np.ndarray:
     """Region cells (codes or Chinese names) -> 6-digit int codes; 0 where empty or unknown."""
-    out = np.zeros(len(values), dtype=np.int64)
-    text = values.fillna("").astype(str).str.strip()
-    is_code = text.str.fullmatch(r"\d{6}")
-    out[is_code.to_numpy()] = text[is_code].astype(np.int64).to_numpy()
-    rest = text[~is_code & (text != "")]
-    if len(rest):
-        resolved = index.resolve_many(rest.unique().tolist())
+    number = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    out = np.where(np.isnan(number), 0, number).astype(np.int64)
+    named = np.flatnonzero(np.isnan(number) & values.notna().to_numpy())
+    if len(named):
+        names = values.iloc[named].astype(str)
+        resolved = index.resolve_many(names.unique().tolist())
         codes = {k: int(getattr(v, "code", 0) or 0) for k, v in resolved.items()}
-        out[np.flatnonzero((~is_code & (text != "")).to_numpy())] = rest.map(codes).to_numpy()
+        out[named] = names.map(codes).to_numpy(dtype=np.int64)
     return out
+
+
+def _macro_of(codes: np.ndarray, index: RegionIndex) -> np.ndarray:
+    """Macro region name of each 6-digit code ('' for 0 / unknown), vectorised by province."""
+    table = np.full(100, "", dtype=object)
+    for p in index.provinces():
+        table[int(p.code[:2])] = p.macro_region
+    return table[np.clip(codes // 10000, 0, 99)]
 
 
 # --------------------------------------------------------------------------- measuring
@@ -188,7 +213,9 @@ def measure(data_dir: Path) -> dict[tuple[str, str], float]:
     )
     jobs = _read(data_dir, "jobs", ["job_id", "employer_id", "wage_min", "wage_max", "posted_on"])
     employers = _read(data_dir, "employers", ["employer_id", "industry"])
-    placements = _read(data_dir, "placements", ["worker_id", "job_id", "outcome", "date"])
+    placements = _read(
+        data_dir, "placements", ["worker_id", "job_id", "outcome", "date"], keep=("outcome", {"hired", "retained"})
+    )
 
     out: dict[tuple[str, str], float] = {}
     home = _resolve_codes(workers["home_region"], index)
@@ -196,9 +223,8 @@ def measure(data_dir: Path) -> dict[tuple[str, str], float]:
     current = np.where(current == 0, home, current)
     outbound = current != home
     cross = (current // 10000) != (home // 10000)
-    macro_of = {p.code[:2]: p.macro_region for p in index.provinces()}
-    home_macro = np.array([macro_of.get(f"{c:06d}"[:2], "") for c in home])
-    work_macro = np.array([macro_of.get(f"{c:06d}"[:2], "") for c in current])
+    home_macro = _macro_of(home, index)
+    work_macro = _macro_of(current, index)
 
     pct = lambda mask, base=None: 100.0 * float(np.mean(mask if base is None else mask[base]))  # noqa: E731
     out[("mobility", "outbound (outside home county)")] = pct(outbound)
@@ -219,14 +245,14 @@ def measure(data_dir: Path) -> dict[tuple[str, str], float]:
     for label in dict.fromkeys(EDUCATION_GROUPS.values()):
         out[("education", label)] = pct((edu == label).to_numpy(), has_edu)
 
-    gender = workers["gender"].fillna("").to_numpy()
+    gender = workers["gender"].fillna("").to_numpy(dtype=object)
     has_g = np.isin(gender, ["F", "M"])
     men = gender == "M"
     out[("gender", "men")] = pct(men, has_g)
     out[("gender", "men, local")] = pct(men, has_g & ~outbound)
     out[("gender", "men, outbound")] = pct(men, has_g & outbound)
 
-    for label, m in zip(("east", "central", "west", "northeast"), range(4), strict=True):
+    for label in ("east", "central", "west", "northeast"):
         out[("home region", label)] = pct(home_macro == label)
         out[("work region", label)] = pct(work_macro == label)
 

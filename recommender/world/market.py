@@ -56,8 +56,10 @@ ARREARS_SHARE = 0.03
 JOBS_PER_EMPLOYER = 6
 MAX_JOB_SKILLS = 5
 
-# Certificates an employer cannot waive (special operations, driving, food hygiene).
-_STRICT_KINDS = frozenset({"special_operation", "special_equipment", "driving", "health"})
+# Certificates an employer cannot waive (special operations, driving). A food
+# worker's health certificate is as required, but is a medical check done in a
+# few days, so employers often hire first and send the worker to get it.
+_STRICT_KINDS = frozenset({"special_operation", "special_equipment", "driving"})
 
 
 @dataclass

@@ -102,7 +102,6 @@ class Writer:
         """One cell per row of ``ids`` ((n, k) skill ids, -1 padded)."""
         if not hasattr(self, "_skill_table"):
             self._skill_table = self._table(self.skill_variants)
-            self._skill_ascii = np.vectorize(lambda x: x is not None and x.isascii(), otypes=[bool])
         cells = self._choose_forms(ids, self._skill_table)
         n, k = ids.shape
         u_noise = self.rng.random((n, k))
