@@ -66,16 +66,59 @@ def region_groups(block: EntityBlock) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def binary_skills(block: EntityBlock) -> sp.csr_matrix:
-    return _cached(block, "skills_bin", lambda: binarise(block.skills))
+    return derived(block, "skills_bin")
 
 
 def binary_certs(block: EntityBlock) -> sp.csr_matrix:
-    return _cached(block, "certs_bin", lambda: binarise(block.certs))
+    return derived(block, "certs_bin")
 
 
 def held(m: sp.csr_matrix) -> sp.csr_matrix:
     """1 where the confidence reaches ``HAS``."""
     return binarise(m, HAS - 1e-9)
+
+
+_DERIVED = {
+    "skills": lambda b: b.skills,
+    "skills_bin": lambda b: binarise(b.skills),  # the item asks for / teaches the skill
+    "skills_held": lambda b: held(b.skills),  # the worker has it (confidence >= HAS)
+    "certs": lambda b: b.certs,
+    "certs_bin": lambda b: binarise(b.certs),
+    "certs_held": lambda b: held(b.certs),
+    "occupations": lambda b: b.occupations,
+}
+
+
+def derived(block: EntityBlock, name: str) -> sp.csr_matrix:
+    """A named matrix derived from a block (cached on it); ``occ_groups`` is set by the featuriser."""
+    if name in ("skills", "certs", "occupations"):
+        return getattr(block, name)
+    return _cached(block, f"m:{name}", lambda: _DERIVED[name](block))
+
+
+def derived_csc(block: EntityBlock, name: str) -> sp.csc_matrix:
+    """CSC copy (float64) of a derived matrix, for the one-worker column gathers."""
+    return _cached(block, f"csc:{name}", lambda: sp.csc_matrix(derived(block, name), dtype=np.float64))
+
+
+def column_dot(csc: sp.csc_matrix, cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """``csc[:, cols] @ vals`` without slicing: gather the columns' entries and bincount.
+
+    One worker has a handful of skills; only the item entries in those columns
+    are touched, instead of the whole item matrix.
+    """
+    n_rows = csc.shape[0]
+    if len(cols) == 0:
+        return np.zeros(n_rows)
+    starts, ends = csc.indptr[cols], csc.indptr[cols + 1]
+    counts = ends - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(n_rows)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    idx = np.repeat(starts, counts) + offsets
+    weights = csc.data[idx] * np.repeat(np.asarray(vals, dtype=np.float64), counts)
+    return np.bincount(csc.indices[idx], weights=weights, minlength=n_rows)
 
 
 class PairView:
@@ -124,20 +167,26 @@ class PairView:
         """The single worker's row as a dense float64 vector (one-worker path)."""
         return np.asarray(m[self.w0].todense(), dtype=np.float64).ravel()
 
+    def worker_entries(self, m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, values) of the single worker's row, straight from the CSR arrays."""
+        lo, hi = m.indptr[self.w0], m.indptr[self.w0 + 1]
+        return m.indices[lo:hi].astype(np.intp), m.data[lo:hi].astype(np.float64)
+
     def item_rows(self, m: sp.csr_matrix) -> sp.csr_matrix:
         return m if self.all_items else m[self.pairs.i]
 
     # -- products ----------------------------------------------------------------------------
-    def dot(self, items_m: sp.csr_matrix, workers_m: sp.csr_matrix, weights: np.ndarray | None = None) -> np.ndarray:
-        """``sum_k items_m[i, k] * workers_m[w, k] * weights[k]`` per pair."""
+    def dot(self, item_name: str, worker_name: str, weights: np.ndarray | None = None) -> np.ndarray:
+        """``sum_k items[i, k] * workers[w, k] * weights[k]`` per pair, for named derived matrices."""
         if self.n == 0:
             return np.zeros(0)
+        items, workers = self.pairs.items, self.pairs.workers
         if self.one_worker:
-            vec = self.worker_row(workers_m)
+            cols, vals = self.worker_entries(derived(workers, worker_name))
             if weights is not None:
-                vec = vec * weights
-            return self.per_item(items_m @ vec)
-        prod = self.item_rows(items_m).multiply(workers_m[self.pairs.w]).tocsr()
+                vals = vals * weights[cols]
+            return self.per_item(column_dot(derived_csc(items, item_name), cols, vals))
+        prod = self.item_rows(derived(items, item_name)).multiply(derived(workers, worker_name)[self.pairs.w]).tocsr()
         if weights is None:
             return np.asarray(prod.sum(axis=1), dtype=np.float64).ravel()
         return prod @ np.asarray(weights, dtype=np.float64)
@@ -224,9 +273,15 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
                     "refit it, or encode with the encoders it was fitted with"
                 )
 
-    def _groups(self, block: EntityBlock) -> sp.csr_matrix:
-        """Occupation vectors lifted to CSCO minor groups (max within a group; cached)."""
-        return block._cached("occ_groups", lambda: max_product(block.occupations, self.groups_))
+    def _set_groups(self, *blocks: EntityBlock) -> None:
+        """Occupation vectors lifted to CSCO minor groups (max within a group), cached as
+        the derived matrix ``occ_groups`` (same vocabulary -> same groups, so safe to share)."""
+        for block in blocks:
+            block._cached("m:occ_groups", lambda b=block: max_product(b.occupations, self.groups_))
+
+    def _item_static(self, items: EntityBlock, key: object, build: Any) -> np.ndarray:
+        """Item-only feature rows (k x n_items float32), computed once per block and key."""
+        return items._cached(("static", type(self).__name__, key), build)
 
     @staticmethod
     def _idf(items: EntityBlock, rows: np.ndarray) -> np.ndarray:

@@ -25,10 +25,8 @@ from recommender.features._pairs import (
     PairFeaturizer,
     PairView,
     age_band,
-    binary_certs,
-    binary_skills,
+    derived,
     education_rank,
-    held,
 )
 from recommender.features.block import EntityBlock, PairSet
 from recommender.features.demand import SkillDemand
@@ -149,12 +147,13 @@ class CoursePairFeatures(PairFeaturizer):
         def put(name: str, values: object) -> None:
             buf[col[name]] = values
 
+        self._set_groups(items, workers)
         _, skill_d, cert_d = self._demand_tables()
         national = skill_d.shape[0] - 1
-        cv, cb = items.skills, binary_skills(items)
+        cv, cb = items.skills, derived(items, "skills_bin")
         n_course_skills = v.item("n_skills").astype(np.float64)
-        certs_held = workers._cached("certs_held", lambda: held(workers.certs))
-        course_certs = binary_certs(items)
+        certs_held = derived(workers, "certs_held")
+        course_certs = derived(items, "certs_bin")
         if v.one_worker:
             wvec = v.worker_row(workers.skills)
             lack = 1.0 - np.minimum(wvec, 1.0)
@@ -196,8 +195,8 @@ class CoursePairFeatures(PairFeaturizer):
         put("cert_new", cert_new > 0)
         put("cert_new_demand", cert_dem)
         put("cert_new_in_demand", (cert_new > 0) & (cert_dem >= float(self.min_cert_demand)))
-        put("occupation_match", v.dot(items.occupations, workers.occupations))
-        put("occupation_group_match", v.dot(self._groups(items), self._groups(workers)))
+        put("occupation_match", v.dot("occupations", "occupations"))
+        put("occupation_group_match", v.dot("occ_groups", "occ_groups"))
 
         fee = v.item("fee").astype(np.float64)
         own = v.item("own_cost").astype(np.float64)

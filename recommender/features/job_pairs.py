@@ -10,18 +10,16 @@ zero. Neither the worker's gender nor any id is an input.
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 
 from recommender.contract import EMPLOYMENT_TYPES
 from recommender.features._pairs import (
-    HAS,
     PairFeaturizer,
     PairView,
     age_band,
-    binary_certs,
-    binary_skills,
     education_rank,
-    held,
 )
 from recommender.features.block import PairSet
 from recommender.features.costs import LivingCosts
@@ -103,7 +101,44 @@ class JobPairFeatures(PairFeaturizer):
         self._fit_vocab(pairs)
         self.idf_ = self._idf(pairs.items, pairs.i)
         self.n_items_seen_ = int(len(np.unique(pairs.i)))
+        self._token = uuid.uuid4().hex  # names this fit's item caches (IDF mass) on shared blocks
         return self
+
+    def _static(self, items) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """Item-only columns (``ITEM_ONLY``), once per jobs block."""
+
+        def build() -> np.ndarray:
+            num = items.num
+            wage = num["wage_mid"]
+            housing, insurance, etype = num["housing"], num["social_insurance"], num["employment_type"]
+            values = {
+                "job_n_skills": num["n_skills"],
+                "job_n_certs": num["n_certs"],
+                "wage_mid": wage,
+                "wage_known": ~np.isnan(wage),
+                "housing_provided": housing == 1,
+                "housing_unknown": np.isnan(housing),
+                "social_insurance": insurance == 1,
+                "social_insurance_unknown": np.isnan(insurance),
+                **{f"emp_{t}": etype == k for k, t in enumerate(EMPLOYMENT_TYPES)},
+                "log_openings": np.log1p(num["openings"]),
+                "parsed_from_text": num["parsed_any"],
+            }
+            return np.stack([np.asarray(values[name], dtype=np.float32) for name in ITEM_ONLY])
+
+        return self._item_static(items, None, build)
+
+    def _living(self, items, costs: LivingCosts) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """Per job: rent where no housing is provided, other costs after meals (2 x n)."""
+
+        def build() -> np.ndarray:
+            num = items.num
+            level, macro = num["city_level"], num["macro"]
+            rent = costs.rent_at(level, macro) * (num["housing"] != 1)
+            other = costs.other_at(level, macro) * (1.0 - costs.meals_share * (num["meals"] == 1))
+            return np.stack([rent, other])
+
+        return self._item_static(items, ("living", costs), build)
 
     def transform(self, pairs: PairSet) -> np.ndarray:
         """(n_pairs x n_features) float32."""
@@ -112,48 +147,32 @@ class JobPairFeatures(PairFeaturizer):
         costs = self.living_costs if self.living_costs is not None else LivingCosts()
         v = PairView(pairs)
         items, workers = pairs.items, pairs.workers
+        self._set_groups(items, workers)
         buf = self._buffer(v.n)
-        col = {name: k for k, name in enumerate(self.FEATURES)}
+        col = self._columns
+        static = self._static(items)
+        buf[self._static_rows] = static if v.all_items else static[:, pairs.i]
 
         def put(name: str, values: object) -> None:
             buf[col[name]] = values
 
         # -- skills, certificates, occupations ---------------------------------------------------
-        jv = items.skills
-        jb = binary_skills(items)
         idf = self.idf_
+        weighted = v.dot("skills", "skills", idf)
+        mass = v.per_item(items._cached(("skill_mass", self._token), lambda: items.skills @ idf))
         n_job_skills = v.item("n_skills").astype(np.float64)
-        if v.one_worker:
-            wvec = v.worker_row(workers.skills)
-            weighted = v.per_item(jv @ (wvec * idf))
-            mass = v.per_item(jv @ idf)
-            share_num = v.per_item(jb @ wvec)
-            matched = v.per_item(jb @ (wvec >= HAS).astype(np.float64))
-        else:
-            wrows = workers.skills[pairs.w]
-            pv = v.item_rows(jv).multiply(wrows).tocsr()
-            weighted = pv @ idf
-            mass = v.item_rows(jv) @ idf
-            pb = v.item_rows(jb).multiply(wrows).tocsr()
-            share_num = np.asarray(pb.sum(axis=1)).ravel()
-            pb.data = (pb.data >= HAS).astype(np.float32)
-            matched = np.asarray(pb.sum(axis=1)).ravel()
+        share_num = v.dot("skills_bin", "skills")
+        matched = v.dot("skills_bin", "skills_held")
         put("skill_overlap_idf", np.where(mass > 0, weighted / np.where(mass > 0, mass, 1.0), 0.0))
         put("skill_overlap_idf_sum", weighted)
         put("skill_share", np.where(n_job_skills > 0, share_num / np.maximum(n_job_skills, 1.0), 0.0))
         put("skills_missing", n_job_skills - matched)
-        put("job_n_skills", n_job_skills)
         put("worker_n_skills", v.worker("n_skills"))
-
-        n_job_certs = v.item("n_certs").astype(np.float64)
-        certs_held = workers._cached("certs_held", lambda: held(workers.certs))
-        have = v.dot(binary_certs(items), certs_held)
-        missing = np.maximum(n_job_certs - have, 0.0)
+        missing = np.maximum(v.item("n_certs") - v.dot("certs_bin", "certs_held"), 0.0)
         put("certs_missing", missing)
         put("certs_missing_any", missing > 0)
-        put("job_n_certs", n_job_certs)
-        put("occupation_match", v.dot(items.occupations, workers.occupations))
-        put("occupation_group_match", v.dot(self._groups(items), self._groups(workers)))
+        put("occupation_match", v.dot("occupations", "occupations"))
+        put("occupation_group_match", v.dot("occ_groups", "occ_groups"))
 
         # -- where -------------------------------------------------------------------------------------
         dist, dist_home, scope = v.distance_and_scope("lat", "lon", "home_region")
@@ -170,14 +189,14 @@ class JobPairFeatures(PairFeaturizer):
 
         # -- who -----------------------------------------------------------------------------------------
         age = np.asarray(v.age(), dtype=np.float64)
-        age_min, age_max = v.item("age_min").astype(np.float64), v.item("age_max").astype(np.float64)
+        age_min, age_max = v.item("age_min"), v.item("age_max")
         put("age", age)
         put("age_band", age_band(age))
         put("age_below_min", age < age_min)
         put("age_above_max", age > age_max)
         put("age_margin_years", np.fmin(age - age_min, age_max - age))
         w_edu = education_rank(v.worker("education"))
-        j_edu = education_rank(v.item("education_min"))
+        j_edu = v.per_item(items._cached("education_rank", lambda: education_rank(items.num["education_min"])))
         gap = w_edu - j_edu
         put("education_gap", gap)
         put("education_below_min", gap < 0)
@@ -185,18 +204,13 @@ class JobPairFeatures(PairFeaturizer):
         put("worker_education", w_edu)
 
         # -- money ---------------------------------------------------------------------------------------
-        wage = v.item("wage_mid").astype(np.float64)
+        wage = v.item("wage_mid")
         expected = np.asarray(v.worker("expected_wage"), dtype=np.float64)
-        put("wage_mid", wage)
-        put("wage_known", ~np.isnan(wage))
         put("wage_to_expected", _nan_div(wage, expected))
         put("wage_shortfall", np.maximum(expected - wage, 0.0))
-        housing = v.item("housing")
-        meals = v.item("meals")
-        level, macro = v.item("city_level"), v.item("macro")
-        rent = costs.rent_at(level, macro) * ((housing != 1) & (scope != 0))
-        other = costs.other_at(level, macro) * (1.0 - costs.meals_share * (meals == 1))
-        living = rent + other
+        living_items = self._living(items, costs)
+        rent, other = (living_items if v.all_items else living_items[:, pairs.i])
+        living = np.where(scope == 0, other, rent + other)  # at home: no rent
         travel = np.where(scope == 2, costs.travel_home(dist_home), 0.0)
         net = wage - living - travel
         put("living_cost", living)
@@ -205,16 +219,31 @@ class JobPairFeatures(PairFeaturizer):
         put("net_to_expected", _nan_div(net, expected))
 
         # -- the posting ---------------------------------------------------------------------------------
-        put("housing_provided", housing == 1)
-        put("housing_unknown", np.isnan(housing))
-        insurance = v.item("social_insurance")
-        put("social_insurance", insurance == 1)
-        put("social_insurance_unknown", np.isnan(insurance))
-        etype = v.item("employment_type")
-        for k, t in enumerate(EMPLOYMENT_TYPES):
-            put(f"emp_{t}", etype == k)
         put("days_since_posted", v.as_of_days - v.item("posted_on"))
         put("days_to_close", v.item("closes_on") - v.as_of_days)
-        put("log_openings", np.log1p(v.item("openings")))
-        put("parsed_from_text", v.item("parsed_any"))
         return self._finish(buf)
+
+    @property
+    def _columns(self) -> dict[str, int]:
+        return _COLUMNS
+
+    @property
+    def _static_rows(self) -> np.ndarray:
+        return _STATIC_ROWS
+
+
+ITEM_ONLY: tuple[str, ...] = (
+    "job_n_skills",
+    "job_n_certs",
+    "wage_mid",
+    "wage_known",
+    "housing_provided",
+    "housing_unknown",
+    "social_insurance",
+    "social_insurance_unknown",
+    *(f"emp_{t}" for t in EMPLOYMENT_TYPES),
+    "log_openings",
+    "parsed_from_text",
+)
+_COLUMNS = {name: k for k, name in enumerate(JOB_PAIR_FEATURES)}
+_STATIC_ROWS = np.array([_COLUMNS[name] for name in ITEM_ONLY], dtype=np.intp)
