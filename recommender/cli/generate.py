@@ -35,6 +35,7 @@ def _positive(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``generate`` sub-command."""
     p = subparsers.add_parser(
         "generate",
         help="write a calibrated synthetic world (workers, jobs, courses, outcomes)",
@@ -74,6 +75,7 @@ def print_table(table) -> None:  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
+    """Generate, check, or both; 0 ok, 1 a marginal out of tolerance, 2 bad arguments."""
     from recommender.world import calibration_table, generate_world
 
     check_dir: Path | None = None

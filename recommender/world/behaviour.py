@@ -160,6 +160,10 @@ class _Context:
 
 
 def _course_stage(ctx: _Context, seed: int) -> tuple[np.ndarray, ...]:
+    """Course referrals and outcomes, and the certificates each worker wins (mask, last date).
+
+    Runs before the job referrals, because a certificate won here opens jobs later.
+    """
     pop, courses, geo = ctx.pop, ctx.market.courses, ctx.geo
     rng = rng_for(seed, 4)
     P = PARAMS

@@ -64,6 +64,8 @@ _STRICT_KINDS = frozenset({"special_operation", "special_equipment", "driving"})
 
 @dataclass
 class Jobs:
+    """Job postings as parallel arrays (index = job number - 1), with hidden fields."""
+
     n: int
     type: np.ndarray
     industry: np.ndarray  # index into VOCABULARY.industries
@@ -92,6 +94,8 @@ class Jobs:
 
 @dataclass
 class Employers:
+    """Employers: one industry each; ``effect`` is a hidden hiring propensity."""
+
     n: int
     industry: np.ndarray
     area: np.ndarray
@@ -102,6 +106,8 @@ class Employers:
 
 @dataclass
 class Courses:
+    """Course instances of the course families, where and when they are held."""
+
     n: int
     family: np.ndarray
     area: np.ndarray
@@ -121,16 +127,20 @@ class Courses:
 
 @dataclass
 class Market:
+    """Everything workers can be referred to."""
+
     jobs: Jobs
     employers: Employers
     courses: Courses
 
 
 def n_jobs_for(workers: int) -> int:
+    """About one job posting per five workers, never fewer than 300."""
     return max(300, workers // 5)
 
 
 def n_courses_for(workers: int) -> int:
+    """About one course per 25 workers, never fewer than 60."""
     return max(60, workers // 25)
 
 
@@ -153,6 +163,7 @@ def _allocate(demand_keys: np.ndarray, n_items: int) -> np.ndarray:
 
 
 def _jobs(rng: np.random.Generator, pop: Population, n_jobs: int, start: dt.date, months: int) -> Jobs:
+    """Jobs where the workers are, with wages, limits, certificates and windows."""
     types = VOCABULARY.job_types
     ind_of_type = _industry_of_type()
     n_ind = len(VOCABULARY.industries)
@@ -364,6 +375,7 @@ def _employers(rng: np.random.Generator, pop: Population, jobs: Jobs, geo_names:
 
 
 def _courses(rng: np.random.Generator, pop: Population, n_courses: int, start: dt.date, months: int) -> Courses:
+    """Course instances: families in proportion to the trades, placed where those workers are."""
     families = VOCABULARY.families
     fam_of_type = np.array([VOCABULARY.family_id[t.family] for t in VOCABULARY.job_types], dtype=np.int16)
     wfam = fam_of_type[pop.trade]

@@ -125,6 +125,7 @@ class Population:
 
 
 def day_number(d: dt.date) -> int:
+    """Days since 1970-01-01 (Arrow's date32), the world's date unit."""
     return (d - dt.date(1970, 1, 1)).days
 
 
@@ -249,15 +250,15 @@ def _homes_and_destinations(
 
     current = home.copy()
     current[out_idx] = areas.random_place(rng, area[out_idx])
-    # a district that happens to be the home county: take the city's next district
-    same = np.flatnonzero(current == home)
+    # a destination district that happens to be the home county: take another district
+    same = np.flatnonzero(outbound & (current == home))
     for i in same:
         a = area[i]
         options = areas.place_idx[areas.ptr[a] : areas.ptr[a + 1]]
         options = options[options != home[i]]
         if len(options):
             current[i] = options[rng.integers(len(options))]
-        else:  # a one-district city that is the home county: move to the capital's district
+        else:  # a one-district city that is the home county: the worker works locally
             outbound[i] = False
             inter[i] = False
             area[i] = county_area[int(home[i])]
@@ -268,6 +269,7 @@ def _homes_and_destinations(
 
 
 def _ages(rng: np.random.Generator, outbound: np.ndarray) -> np.ndarray:
+    """Ages by band quota per outbound status, tilted within bands (local older)."""
     overall = np.array([cal.target("age", b) for b in ("16-20", "21-30", "31-40", "41-50", "over 50")])
     share_out = float(np.mean(outbound)) if len(outbound) else 0.594
     local_bands = (overall - share_out * _OUTBOUND_BANDS) / max(1 - share_out, 1e-9)
@@ -343,6 +345,7 @@ def type_shares() -> np.ndarray:
 def _trades(
     rng: np.random.Generator, male: np.ndarray, band: np.ndarray, edu3: np.ndarray, outbound: np.ndarray
 ) -> np.ndarray:
+    """Each worker's usual job type: affinity by who they are, totals per type on target."""
     types = VOCABULARY.job_types
     cell = ((male.astype(np.int64) * 5 + band) * 3 + edu3) * 2 + outbound
     n_cells = 2 * 5 * 3 * 2
@@ -398,6 +401,7 @@ def type_cert_table() -> tuple[np.ndarray, np.ndarray]:
 def _skills(
     rng: np.random.Generator, trade: np.ndarray, experience: np.ndarray, edu3: np.ndarray, male: np.ndarray
 ) -> np.ndarray:
+    """(n, MAX_WORKER_SKILLS) latent skill ids: the trade's, one from an earlier trade, a generic one."""
     table, core = type_skill_table()
     n = len(trade)
     own = table[trade]  # (n, 5)
@@ -432,6 +436,7 @@ def _skills(
 def _certs(
     rng: np.random.Generator, trade: np.ndarray, age: np.ndarray, male: np.ndarray
 ) -> np.ndarray:
+    """Certificates held at registration (uint64 mask): the trade's, and a C1 driving licence."""
     ids, _ = type_cert_table()
     hold = np.array([t.hold for t in VOCABULARY.job_types])
     n = len(trade)

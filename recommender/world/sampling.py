@@ -158,6 +158,7 @@ class GroupIndex:
         return np.where(self.uniq[pos] == queries, self.counts[pos], 0)
 
     def draw(self, queries: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """One item per query key (chosen by ``u``), or -1 where the key has none."""
         if len(self.uniq) == 0:
             return np.full(len(queries), -1, dtype=np.int64)
         queries = np.asarray(queries, dtype=np.int64)

@@ -80,6 +80,7 @@ class Writer:
         return forms, cum
 
     def _choose_forms(self, ids: np.ndarray, table: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """A surface form per id (object array, None for -1), drawn by the forms' weights."""
         forms, cum = table
         safe = np.maximum(ids, 0)
         u = self.rng.random(ids.shape)
@@ -90,6 +91,7 @@ class Writer:
         return out
 
     def _join(self, cells: np.ndarray, empty: np.ndarray | None = None) -> list[str | None]:
+        """One list cell per row, with a separator drawn per row (None if empty)."""
         seps = self.separators(cells.shape[0])
         rows = cells.tolist()
         out: list[str | None] = []

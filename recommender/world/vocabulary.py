@@ -11,7 +11,7 @@ declaration order, so adding an entry at the end keeps earlier ids stable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 # --------------------------------------------------------------------------- industries
@@ -742,7 +742,6 @@ class Vocabulary:
     certificates: tuple[Certificate, ...] = CERTIFICATES
     job_types: tuple[JobType, ...] = JOB_TYPES
     families: tuple[CourseFamily, ...] = COURSE_FAMILIES
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def industry_id(self) -> dict[str, int]:

@@ -72,6 +72,8 @@ def _bool(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
 
 @dataclass
 class Tables:
+    """The six contract tables of a world, as Arrow tables."""
+
     workers: pa.Table
     jobs: pa.Table
     employers: pa.Table
