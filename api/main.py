@@ -1,29 +1,119 @@
-"""The FastAPI application (routes land with the service issue).
+"""The FastAPI application.
 
-Built by ``create_app`` so tests and ``recommender serve`` get a fresh app with
-their own settings; nothing is loaded at import time.
+``create_app`` builds a fresh app from a ``Settings`` (from the environment
+when none is given), so tests and ``recommender serve`` each get their own.
+Nothing is loaded at import time: the store is opened and the promoted model
+loaded in the lifespan, and a background task swaps in newly promoted models.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.exc import SQLAlchemyError
+
+import recommender.served_log  # noqa: F401  (defines its table on the store's metadata before the store creates tables)
+from api.deps import StoreDep, allow
+from api.errors import install_handlers
+from api.limits import BodyLimitMiddleware
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import courses, employers, imports, jobs, models, ops, outcomes, recommendations, workers
+from api.security import Action, KeyRing, RateLimiter
+from api.serving import Loader, ModelHolder
 from recommender import __version__
 from recommender.settings import Settings, get_settings
 from recommender.store import Store
 
+log = logging.getLogger("api")
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+DESCRIPTION = """
+Job matching and vocational-training recommendations for public employment services.
+
+**Keys.** Send an API key in `X-API-Key` (or `Authorization: Bearer <key>`). Roles:
+`portal` (recommendations for inline profiles only), `counsellor` (read records,
+recommendations by worker id or profile, record outcomes), `admin` (everything:
+imports, record edits, models).
+
+**Errors** are JSON `{"code", "detail", "errors": [{"loc", "msg"}]}` with a stable `code`.
+"""
+
+TAGS = [
+    {"name": "recommendations", "description": "ranked jobs and courses, with reasons"},
+    {"name": "workers", "description": "registered workers (workers.csv)"},
+    {"name": "jobs", "description": "job postings (jobs.csv)"},
+    {"name": "courses", "description": "training courses (courses.csv)"},
+    {"name": "employers", "description": "employers (employers.csv)"},
+    {"name": "outcomes", "description": "placements and enrolments as they happen"},
+    {"name": "imports", "description": "bulk upload of contract files"},
+    {"name": "models", "description": "the model registry"},
+    {"name": "ops", "description": "health, readiness, metrics"},
+]
+
+
+def _open_store(settings: Settings) -> tuple[Store, bool]:
+    """The store, with its tables; a store that is down at start-up is retried by /readyz."""
+    try:
+        return Store(settings.db), True
+    except SQLAlchemyError as exc:
+        log.error("store unavailable at start-up (%s); serving without it until it answers", exc)
+        return Store(settings.db, create=False), False
+
+
+def create_app(settings: Settings | None = None, *, loader: Loader | None = None) -> FastAPI:
+    """Build the app. ``loader(settings, store)`` returns the Recommender to serve (tests pass a fake)."""
     settings = settings or get_settings()
-    app = FastAPI(title="Job and training recommender", version=__version__)
-    store = Store(settings.db)
+    keyring = KeyRing.from_settings(settings)  # refuses placeholder keys in production, before anything starts
+    metrics = Metrics()
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store, ready = _open_store(settings)
+        holder = ModelHolder(settings, store, loader=loader, metrics=metrics)
+        app.state.store = store
+        app.state.store_ready = ready
+        app.state.models = holder
+        await holder.start()
+        try:
+            yield
+        finally:
+            await holder.stop()
+            store.dispose()
 
-    @app.get("/v1/summary", tags=["ops"])
-    def summary() -> dict[str, int]:
+    app = FastAPI(
+        title="Job and training recommender",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.keyring = keyring
+    app.state.metrics = metrics
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    install_handlers(app)
+    # Added inner to outer: the body limit runs inside CORS, and metrics time everything.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "PUT", "POST"],
+            allow_headers=["X-API-Key", "Authorization", "Content-Type"],
+            expose_headers=["X-Model-Version", "X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    app.include_router(ops.router)
+    for module in (recommendations, workers, jobs, courses, employers, outcomes, imports, models):
+        app.include_router(module.router)
+
+    @app.get("/v1/summary", tags=["ops"], dependencies=[Depends(allow(Action.read_records))], summary="Rows per table")
+    def summary(store: StoreDep) -> dict[str, int]:
         """Rows per table in the store."""
         return store.counts()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,23 @@ class Settings(BaseSettings):
     older_worker_weight: float = Field(default=1.0, ge=0, description="Older-worker assistance strength (0 = off).")
     older_worker_age: int = Field(default=50, description="Age from which older-worker assistance applies.")
     max_candidates: int = Field(default=300, ge=10, description="Candidates kept by the pre-score for the ranker.")
+    # ---- HTTP service (api/) ------------------------------------------------
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses empty or placeholder API keys; `development` falls back to the documented dev keys.",
+    )
+    api_keys: dict[str, list[str] | str] = Field(
+        default_factory=dict,
+        description=(
+            "API keys and their roles (admin, counsellor, portal) as JSON: role -> list of keys "
+            '(`{"admin": ["..."], "portal": ["..."]}`) or key -> role. Kept only as SHA-256 hashes in memory.'
+        ),
+    )
+    rate_limit_per_minute: int = Field(default=600, ge=0, description="Requests per minute per API key (token bucket; 0 = no limit).")
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="Largest accepted request body (uploads included), in bytes.")
+    max_batch_workers: int = Field(default=1_000, ge=1, description="Most workers in one batch recommendation request.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (empty = CORS off).")
+    model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the registry for a newly promoted model.")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,243 @@
+"""``POST /v1/recommendations/{jobs,courses,batch}``: ranked jobs or courses for workers.
+
+A worker is named by ``worker_id`` (a stored worker; counsellors and admins)
+or described inline by ``profile`` (anyone, and the only way for portals).
+Each answer names the model version that produced it (also in the
+``X-Model-Version`` header), and every list served is written to the served
+log (ids, ranks, model version; no profile fields) after the response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from api.deps import MetricsDep, RecommenderDep, RoleDep, SettingsDep, StoreDep, allow
+from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, recommender_error_items
+from api.metrics import Metrics
+from api.security import Action, Role
+from recommender.errors import NotFoundError, RecommenderError
+from recommender.schemas import AgePolicyName, Recommendations, ScopeRequest, WorkerProfile
+from recommender.store import TABLES, Store
+
+log = logging.getLogger("api")
+
+WorkerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    404: {"model": ErrorBody, "description": "unknown worker id (named in `detail` and `errors`)"},
+    503: {"model": ErrorBody, "description": "no model loaded (`model_unavailable`) or store down (`store_unavailable`)"},
+}
+
+
+async def portal_guard(request: Request, role: RoleDep) -> None:
+    """Portals may only send inline profiles: refuse a stored-worker lookup before anything else runs."""
+    if role != Role.portal:
+        return
+    try:
+        body = await request.json()  # already read and cached by FastAPI
+    except Exception:
+        return  # FastAPI reports a bad body itself
+    ids: list[list[str | int]] = []
+    if isinstance(body, dict):
+        if body.get("worker_id") is not None:
+            ids.append(["body", "worker_id"])
+        workers = body.get("workers")
+        if isinstance(workers, list):
+            ids.extend(["body", "workers", i] for i, w in enumerate(workers) if isinstance(w, str))
+    if ids:
+        raise ApiError(
+            403,
+            "forbidden",
+            "a portal key may only send inline profiles, not stored worker ids",
+            [ErrorItem(loc=loc, msg="worker ids need a counsellor or admin key; send a profile") for loc in ids],
+        )
+
+
+router = APIRouter(
+    prefix="/v1/recommendations",
+    tags=["recommendations"],
+    responses=RESPONSES,
+    dependencies=[Depends(allow(Action.recommend_profile)), Depends(portal_guard)],
+)
+
+
+class _WorkerChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    worker_id: WorkerId | None = Field(None, description="a stored worker (counsellor and admin keys)")
+    profile: WorkerProfile | None = Field(None, description="a worker described inline (any key)")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> _WorkerChoice:
+        if (self.worker_id is None) == (self.profile is None):
+            raise ValueError("send exactly one of worker_id or profile")
+        return self
+
+    @property
+    def worker(self) -> str | WorkerProfile:
+        return self.worker_id if self.worker_id is not None else self.profile  # type: ignore[return-value]
+
+
+class JobRequest(_WorkerChoice):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"profile": {"birth_year": 1975, "home_region": "510112", "skills": ["电焊", "钢筋绑扎"]}, "k": 10, "scope": "all"},
+        {"worker_id": "W1", "k": 10, "scope": "balanced"},
+    ]})
+
+    k: int = Field(10, ge=1, le=100, description="how many jobs")
+    scope: ScopeRequest = Field("all", description="local (home county), province, outbound, all, or balanced (a mix)")
+    as_of: dt.date | None = Field(None, description="the day to recommend for (default: today)")
+    age_policy: AgePolicyName | None = Field(None, description="posted age limits: strict filters, flag keeps and marks (default: the service setting)")
+
+
+class CourseRequest(_WorkerChoice):
+    model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(5, ge=1, le=100, description="how many courses")
+    as_of: dt.date | None = None
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    workers: list[WorkerId | WorkerProfile] = Field(
+        ..., min_length=1, description="stored worker ids and/or inline profiles; at most RECOMMENDER_MAX_BATCH_WORKERS"
+    )
+    item_type: Literal["job", "course"] = "job"
+    k: int = Field(10, ge=1, le=100)
+    scope: ScopeRequest = "all"
+    as_of: dt.date | None = None
+
+
+class BatchResponse(BaseModel):
+    model_version: str
+    data: list[Recommendations]
+    count: int
+
+
+def _missing_workers(store: Store, ids: Sequence[str]) -> set[str]:
+    table = TABLES["workers"]
+    wanted = sorted(set(ids))
+    known: set[str] = set()
+    with store.engine.connect() as conn:
+        for i in range(0, len(wanted), 500):
+            known.update(conn.execute(sa.select(table.c.worker_id).where(table.c.worker_id.in_(wanted[i : i + 500]))).scalars())
+    return set(wanted) - known
+
+
+def _check_by_id(role: Role, store: Store, ids: list[tuple[list[str | int], str]]) -> None:
+    if not ids:
+        return
+    if role == Role.portal:  # also enforced by portal_guard; kept here so the rule holds whatever the body parser did
+        raise ApiError(403, "forbidden", "a portal key may only send inline profiles, not stored worker ids")
+    missing = _missing_workers(store, [i for _, i in ids])
+    if missing:
+        names = ", ".join(sorted(missing)[:10])
+        raise ApiError(404, "not_found", f"worker {names} not found",
+                       [ErrorItem(loc=loc, msg=f"unknown worker {wid}") for loc, wid in ids if wid in missing])
+
+
+def _library_error(exc: RecommenderError, loc: list[str | int], worker_id: str | None) -> ApiError:
+    if isinstance(exc, NotFoundError):
+        what = f"worker {worker_id} not found" if worker_id else str(exc)
+        return ApiError(404, "not_found", what, [ErrorItem(loc=loc, msg=str(exc))])
+    items = recommender_error_items(exc, loc) or [ErrorItem(loc=loc, msg=str(exc))]
+    code = getattr(exc, "code", "validation_error")
+    if code in ("error", "contract_error"):
+        code = "validation_error"
+    return ApiError(422, code, str(exc), items)
+
+
+def _write_log(store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> None:
+    """After the response: a failed log write is counted, never turned into a failed request."""
+    from recommender.served_log import log_served
+
+    try:
+        log_served(store, lists, worker_source=source, request_id=request_id)
+    except Exception:
+        metrics.inc("served_log_failures")
+        log.exception("could not write the served log for request %s", request_id)
+
+
+def _served(
+    background: BackgroundTasks, response: Response, store: Store, metrics: Metrics,
+    by_source: dict[str, list[Any]], item_type: str, version: str,
+) -> None:
+    request_id = str(uuid.uuid4())
+    for source, lists in by_source.items():
+        if lists:
+            background.add_task(_write_log, store, metrics, lists, source, request_id)
+    metrics.count_served(item_type, sum(len(v) for v in by_source.values()))
+    response.headers["X-Model-Version"] = version
+    response.headers["X-Request-ID"] = request_id
+
+
+def _version(result: Any, rec: Any) -> str:
+    return str(getattr(result, "model_version", None) or (result.get("model_version") if isinstance(result, dict) else None) or getattr(rec, "version", ""))
+
+
+@router.post("/jobs", response_model=Recommendations, summary="Jobs for one worker")
+def recommend_jobs(
+    req: JobRequest, role: RoleDep, rec: RecommenderDep, store: StoreDep, metrics: MetricsDep,
+    background: BackgroundTasks, response: Response,
+) -> Any:
+    _check_by_id(role, store, [(["body", "worker_id"], req.worker_id)] if req.worker_id else [])
+    loc: list[str | int] = ["body", "worker_id"] if req.worker_id else ["body", "profile"]
+    try:
+        result = rec.recommend_jobs(req.worker, k=req.k, scope=req.scope, as_of=req.as_of, age_policy=req.age_policy)
+    except RecommenderError as exc:
+        raise _library_error(exc, loc, req.worker_id) from exc
+    _served(background, response, store, metrics, {"store" if req.worker_id else "profile": [result]}, "job", _version(result, rec))
+    return result
+
+
+@router.post("/courses", response_model=Recommendations, summary="Courses for one worker")
+def recommend_courses(
+    req: CourseRequest, role: RoleDep, rec: RecommenderDep, store: StoreDep, metrics: MetricsDep,
+    background: BackgroundTasks, response: Response,
+) -> Any:
+    _check_by_id(role, store, [(["body", "worker_id"], req.worker_id)] if req.worker_id else [])
+    loc: list[str | int] = ["body", "worker_id"] if req.worker_id else ["body", "profile"]
+    try:
+        result = rec.recommend_courses(req.worker, k=req.k, as_of=req.as_of)
+    except RecommenderError as exc:
+        raise _library_error(exc, loc, req.worker_id) from exc
+    _served(background, response, store, metrics, {"store" if req.worker_id else "profile": [result]}, "course", _version(result, rec))
+    return result
+
+
+@router.post(
+    "/batch",
+    response_model=BatchResponse,
+    summary="Jobs or courses for many workers at once",
+    description="Capacity-aware across the batch: a job's openings are shared out among the workers of the batch.",
+)
+def recommend_batch(
+    req: BatchRequest, role: RoleDep, rec: RecommenderDep, store: StoreDep, metrics: MetricsDep,
+    settings: SettingsDep, background: BackgroundTasks, response: Response,
+) -> Any:
+    if len(req.workers) > settings.max_batch_workers:
+        msg = f"at most {settings.max_batch_workers} workers per batch (got {len(req.workers)}); split the batch"
+        raise ApiError(422, "validation_error", msg, [ErrorItem(loc=["body", "workers"], msg=msg)])
+    ids = [(["body", "workers", i], w) for i, w in enumerate(req.workers) if isinstance(w, str)]
+    _check_by_id(role, store, ids)  # type: ignore[arg-type]
+    try:
+        results = rec.recommend_batch(list(req.workers), item_type=req.item_type, k=req.k, scope=req.scope, as_of=req.as_of)
+    except RecommenderError as exc:
+        raise _library_error(exc, ["body", "workers"], None) from exc
+    results = list(results)
+    by_source: dict[str, list[Any]] = {"store": [], "profile": []}
+    for w, r in zip(req.workers, results, strict=False):
+        by_source["store" if isinstance(w, str) else "profile"].append(r)
+    version = _version(results[0], rec) if results else str(getattr(rec, "version", ""))
+    _served(background, response, store, metrics, by_source, req.item_type, version)
+    return {"model_version": version, "data": results, "count": len(results)}

@@ -1,0 +1,129 @@
+"""The model being served, and its hot swap.
+
+The service holds one ``Recommender`` reference. A background task watches
+the registry's ``PROMOTED`` pointer (a cheap ``stat`` every few seconds);
+when it changes, the newly promoted version is loaded in a worker thread
+while the old one keeps serving, and the reference is then replaced in one
+assignment. A request takes the reference once at its start, so it is served
+wholly by one model and names that model's version; a swap never fails a
+request, and a version that does not load leaves the previous one serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from recommender.errors import NotFoundError
+from recommender.registry import POINTER, Registry
+from recommender.settings import Settings
+from recommender.store import Store
+
+log = logging.getLogger("api")
+
+Loader = Callable[[Settings, Store], Any]
+
+
+def default_loader(settings: Settings, store: Store) -> Any:
+    """``recommender.service.Recommender.load``, imported only when a model is needed."""
+    from recommender.service import Recommender  # lazy: the library module may be absent or heavy
+
+    return Recommender.load(settings, store=store)
+
+
+class ModelHolder:
+    """The current Recommender (or None), with why it is missing."""
+
+    def __init__(self, settings: Settings, store: Store, *, loader: Loader | None = None, metrics: Any = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.loader = loader or default_loader
+        self.metrics = metrics
+        self.registry = Registry(settings.models)
+        self.current: Any | None = None
+        self.loaded_at: float | None = None
+        self.error: str | None = "not loaded yet"
+        self._seen: tuple[int, int, str | None] | None = None  # pointer signature last acted on
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def version(self) -> str | None:
+        return None if self.current is None else str(getattr(self.current, "version", "unknown"))
+
+    def _pointer_signature(self) -> tuple[int, int, str | None]:
+        path = Path(self.registry.root) / POINTER
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return (0, 0, None)
+        return (st.st_mtime_ns, st.st_size, self.registry.promoted())
+
+    def _load(self) -> Any:
+        return self.loader(self.settings, self.store)
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Load the promoted version if it changed; True if a new model now serves."""
+        async with self._lock:
+            signature = await asyncio.to_thread(self._pointer_signature)
+            if not force and signature == self._seen:
+                return False
+            self._seen = signature
+            promoted = signature[2]
+            if promoted is None:
+                if self.current is None:
+                    self.error = f"no model promoted in {self.registry.root}; train one and promote it"
+                return False  # a removed pointer keeps the current model serving
+            if self.current is not None and promoted == self.version and not force:
+                return False
+            try:
+                model = await asyncio.to_thread(self._load)
+            except NotFoundError as exc:
+                self._note_failure(f"no model available: {exc}", promoted)
+                return False
+            except ModuleNotFoundError as exc:
+                self._note_failure(f"the recommender service module is not available: {exc}", promoted)
+                return False
+            except Exception as exc:  # a broken bundle must not take the service down
+                self._note_failure(f"model {promoted} failed to load: {type(exc).__name__}: {exc}", promoted)
+                return False
+            previous = self.version
+            self.current = model  # the atomic swap
+            self.loaded_at = time.time()
+            self.error = None
+            if previous is not None and previous != self.version and self.metrics is not None:
+                self.metrics.inc("model_swaps")
+            log.info("serving model %s (was %s)", self.version, previous)
+            return True
+
+    def _note_failure(self, message: str, promoted: str | None) -> None:
+        if self.current is None:
+            self.error = message
+        log.warning("%s; %s", message, f"still serving {self.version}" if self.current is not None else "no model serving")
+        if self.metrics is not None:
+            self.metrics.inc("model_load_failures")
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.model_poll_seconds)
+            try:
+                await self.refresh()
+            except Exception:  # keep watching whatever happens
+                log.exception("model refresh failed")
+
+    async def start(self) -> None:
+        """Load the promoted model (if any), then watch for promotions."""
+        await self.refresh(force=True)
+        self._task = asyncio.create_task(self._watch(), name="model-watch")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,142 @@
+"""The served-recommendation log: what was shown, to whom (by id), by which model.
+
+Every list the service returns is written here, one row per item shown, so
+that items shown but not taken up can later become training negatives (joined
+to placements and enrolments by worker and item id). No personal data: only
+ids, ranks, scores, the model version and a timestamp. Profile fields (age,
+region, skills...) are never written. ``worker_id`` is the store's worker id
+for lookups by id; for inline profiles it is the caller's own reference as
+given (``worker_source = 'profile'``), or NULL when the profile has none or
+the reference looks like a national ID number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+import weakref
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from recommender.store import Store, metadata
+
+served_recommendations = sa.Table(
+    "served_recommendations",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(36), nullable=False, index=True),
+    sa.Column("served_at", sa.DateTime(), nullable=False, index=True),
+    sa.Column("model_version", sa.String(128), nullable=False),
+    sa.Column("item_type", sa.String(8), nullable=False),
+    sa.Column("worker_id", sa.String(64), nullable=True, index=True),
+    sa.Column("worker_source", sa.String(8), nullable=False),  # 'store' or 'profile'
+    sa.Column("scope", sa.String(16), nullable=True),
+    sa.Column("rank", sa.Integer(), nullable=False),
+    sa.Column("item_id", sa.String(64), nullable=False),
+    sa.Column("score", sa.Float(), nullable=True),
+)
+
+WORKER_SOURCES = ("store", "profile")
+_NATIONAL_ID = re.compile(r"^\d{17}[\dXx]$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_created: "weakref.WeakSet[sa.engine.Engine]" = weakref.WeakSet()
+
+
+def ensure_table(store: Store) -> None:
+    """Create the table if the store was opened before this module was imported."""
+    if store.engine not in _created:
+        served_recommendations.create(store.engine, checkfirst=True)
+        _created.add(store.engine)
+
+
+def loggable_worker_id(worker_id: str | None) -> str | None:
+    """The reference as given if it is a plausible id; None otherwise (never an ID number)."""
+    if worker_id is None:
+        return None
+    text = str(worker_id).strip()
+    if not text or len(text) > 64 or _CONTROL.search(text) or _NATIONAL_ID.match(text):
+        return None
+    return text
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
+
+
+def rows_for(
+    lists: Iterable[Any],
+    *,
+    worker_source: str,
+    request_id: str | None = None,
+    served_at: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Log rows (one per item) of ``Recommendations`` objects or their dicts."""
+    if worker_source not in WORKER_SOURCES:
+        raise ValueError(f"worker_source must be one of {WORKER_SOURCES}")
+    request_id = request_id or str(uuid.uuid4())
+    served_at = served_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows: list[dict[str, Any]] = []
+    for recs in lists:
+        worker = loggable_worker_id(_get(recs, "worker_id"))
+        for item in _get(recs, "items", ()) or ():
+            score = _get(item, "score")
+            rows.append(
+                {
+                    "request_id": request_id,
+                    "served_at": served_at,
+                    "model_version": str(_get(recs, "model_version", "")),
+                    "item_type": str(_get(item, "item_type") or _get(recs, "item_type")),
+                    "worker_id": worker,
+                    "worker_source": worker_source,
+                    "scope": _get(recs, "scope"),
+                    "rank": int(_get(item, "rank")),
+                    "item_id": str(_get(item, "item_id")),
+                    "score": None if score is None else float(score),
+                }
+            )
+    return rows
+
+
+def log_served(
+    store: Store,
+    lists: Sequence[Any],
+    *,
+    worker_source: str,
+    request_id: str | None = None,
+    served_at: dt.datetime | None = None,
+) -> int:
+    """Write the items of ``lists`` in one transaction; returns the rows written."""
+    rows = rows_for(lists, worker_source=worker_source, request_id=request_id, served_at=served_at)
+    if not rows:
+        return 0
+    ensure_table(store)
+    with store.begin() as conn:
+        conn.execute(sa.insert(served_recommendations), rows)
+    return len(rows)
+
+
+def read_served(
+    store: Store,
+    *,
+    worker_id: str | None = None,
+    item_type: str | None = None,
+    since: dt.datetime | None = None,
+) -> pd.DataFrame:
+    """The log as a frame (oldest first), optionally for one worker, item type or period."""
+    ensure_table(store)
+    t = served_recommendations
+    stmt = sa.select(t).order_by(t.c.id)
+    if worker_id is not None:
+        stmt = stmt.where(t.c.worker_id == worker_id)
+    if item_type is not None:
+        stmt = stmt.where(t.c.item_type == item_type)
+    if since is not None:
+        stmt = stmt.where(t.c.served_at >= since)
+    with store.engine.connect() as conn:
+        rows = conn.execute(stmt).mappings().all()
+    columns = [c.name for c in t.columns]
+    return pd.DataFrame([dict(r) for r in rows], columns=columns)
