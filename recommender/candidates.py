@@ -103,6 +103,7 @@ class WorkerView:
 
     ids: np.ndarray
     home_region: np.ndarray
+    current_region: np.ndarray
     mobility: np.ndarray  # 0 local, 1 province, 2 anywhere
     birth_year: np.ndarray  # float
     certs: sp.csr_matrix  # workers × certificates, binary
@@ -115,6 +116,7 @@ class WorkerView:
         return cls(
             ids=workers["worker_id"].to_numpy(dtype=object),
             home_region=workers["home_region"].astype(str).to_numpy(),
+            current_region=workers["current_region"].fillna(workers["home_region"]).astype(str).to_numpy(),
             mobility=mobility.to_numpy(dtype=np.int8),
             birth_year=_float(workers["birth_year"], len(workers)),
             certs=held,

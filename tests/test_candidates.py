@@ -26,6 +26,7 @@ WORKERS = pd.DataFrame(
     {
         "worker_id": ["anywhere", "local", "province", "welder"],
         "home_region": ["510107"] * 4,
+        "current_region": [None] * 4,
         "mobility": ["anywhere", "local", "province", None],
         "birth_year": [1970, 1990, 1990, 1990],
     }

@@ -23,7 +23,7 @@ from recommender.features import PairSet
 from recommender.policy import PolicyConfig, rerank
 from recommender.regions import SCOPE_NAMES
 from recommender.training.jobs import JobModel
-from recommender.training.world import EncodedWorld
+from recommender.training.world import EncodedWorld, positions
 
 AGE_BANDS: tuple[str, ...] = ("under 30", "30-49", "50+")
 
@@ -42,12 +42,12 @@ class EvalQuery:
     cold: bool
 
 
-def test_queries(world: EncodedWorld, train: pd.DataFrame, test: pd.DataFrame) -> list[EvalQuery]:
+def heldout_queries(world: EncodedWorld, train: pd.DataFrame, test: pd.DataFrame) -> list[EvalQuery]:
     """One query per held-out worker with a take-up: the day they first came back."""
     positives = test.loc[test[C.RELEVANCE] > 0, C.WORKER].unique()
     first = test.loc[test[C.WORKER].isin(positives)].groupby(C.WORKER)["first_date"].min()
     warm = set(train[C.WORKER].unique())
-    w_idx = world.workers.index_of(first.index.to_numpy())
+    w_idx = positions(world.workers, first.index.to_numpy())
     days = to_days(first.to_numpy())
     birth = world.worker_view.birth_year
     years = (np.datetime64("1970-01-01", "D") + days.astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
@@ -110,7 +110,7 @@ def evaluate_jobs(
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Recommendation lists per method and the per-worker metrics table."""
-    queries = test_queries(world, train, test)
+    queries = heldout_queries(world, train, test)
     if max_queries is not None and len(queries) > max_queries:
         rng = np.random.default_rng(seed)
         queries = [queries[i] for i in sorted(rng.choice(len(queries), max_queries, replace=False))]
@@ -144,7 +144,7 @@ def evaluate_jobs(
                 )
                 top = rerank(frame, age=q.age, k=k, cfg=cfg.with_overrides(older_worker_weight=weight))
                 name = "learned" if weight == policy_weights[0] and len(policy_weights) == 1 else f"learned@w={weight:g}"
-                chosen = world.jobs.index_of(top["item_id"].to_numpy())
+                chosen = positions(world.jobs, top["item_id"].to_numpy())
                 lists.add(name, q, top["item_id"].tolist(), top["scope"].tolist(), _infeasible(world, q, chosen))
             as_of = np.datetime64("1970-01-01", "D") + np.timedelta64(q.day, "D")
             pairs = PairSet.one_to_many(world.workers, world.jobs, as_of, worker=q.w, items_idx=cand)
@@ -153,26 +153,7 @@ def evaluate_jobs(
                 order = np.argsort(-s, kind="stable")[:k]
                 lists.add(b.name, q, ids[cand[order]].tolist(), scope_names[order].tolist(), _infeasible(world, q, cand[order]))  # type: ignore[attr-defined]
     recs = lists.frame()
-    info = pd.DataFrame(
-        {C.WORKER: [q.worker_id for q in queries], "age": [q.age for q in queries], "cold": [q.cold for q in queries]}
-    )
-    info[C.AGE_BAND] = age_band(info["age"])
-    rows = []
-    truth = test.loc[test[C.WORKER].isin(info[C.WORKER])]
-    for method, part in recs.groupby("method", sort=False):
-        m = per_worker_metrics(part, truth, k=k).merge(info, on=C.WORKER, how="left")
-        m["method"] = method
-        top = part.loc[part[C.RANK] <= k]
-        local_share = top.groupby(C.WORKER)[C.SCOPE].apply(lambda s: float((s == "local").mean()))
-        infeasible = top.groupby(C.WORKER)["infeasible"].mean()
-        m["local_share"] = m[C.WORKER].map(local_share).fillna(0.0)
-        m["infeasible_share"] = m[C.WORKER].map(infeasible).fillna(0.0)
-        rows.append(m)
-    per_worker = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    per_worker.attrs["coverage"] = {
-        method: catalogue_coverage(part, len(world.jobs), k=k) for method, part in recs.groupby("method")
-    }
-    return recs, per_worker
+    return recs, _metrics(recs, queries, test, k, len(world.jobs))
 
 
 def summary_table(per_worker: pd.DataFrame) -> pd.DataFrame:
@@ -199,3 +180,58 @@ def summary_table(per_worker: pd.DataFrame) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(out)
+
+
+def evaluate_courses(
+    world: EncodedWorld,
+    model: object,
+    pool: object,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    baselines: Sequence[object] = (),
+    k: int = 10,
+) -> pd.DataFrame:
+    """Per-worker metrics of course recommendations on the held-out window."""
+    from recommender.training.courses import course_feasible
+
+    queries = heldout_queries(world, train, test)
+    for b in baselines:
+        b.fit(train)  # type: ignore[attr-defined]
+    lists = RankedLists()
+    ids = world.courses.ids
+    all_courses = np.arange(len(world.courses))
+    scope_names = np.asarray(SCOPE_NAMES)
+    with threadpool_limits(1):
+        for q in queries:
+            ok, scope = course_feasible(world, pool, np.full(len(all_courses), q.w), all_courses, q.day)  # type: ignore[arg-type]
+            cand = all_courses[ok]
+            if not len(cand):
+                continue
+            as_of = np.datetime64("1970-01-01", "D") + np.timedelta64(q.day, "D")
+            pairs = PairSet.one_to_many(world.workers, world.courses, as_of, worker=q.w, items_idx=cand)
+            methods = [("learned", model.ranker.predict(pairs))]  # type: ignore[attr-defined]
+            methods += [(b.name, b.score(pairs)) for b in baselines]  # type: ignore[attr-defined]
+            for name, s in methods:
+                order = np.argsort(-s, kind="stable")[:k]
+                lists.add(name, q, ids[cand[order]].tolist(), scope_names[scope[ok][order]].tolist(), [False] * len(order))
+    return _metrics(lists.frame(), queries, test, k, len(world.courses))
+
+
+def _metrics(recs: pd.DataFrame, queries: list[EvalQuery], test: pd.DataFrame, k: int, catalogue: int) -> pd.DataFrame:
+    info = pd.DataFrame(
+        {C.WORKER: [q.worker_id for q in queries], "age": [q.age for q in queries], "cold": [q.cold for q in queries]}
+    )
+    info[C.AGE_BAND] = age_band(info["age"])
+    truth = test.loc[test[C.WORKER].isin(info[C.WORKER])]
+    rows = []
+    for method, part in recs.groupby("method", sort=False):
+        m = per_worker_metrics(part, truth, k=k).merge(info, on=C.WORKER, how="left")
+        m["method"] = method
+        top = part.loc[part[C.RANK] <= k]
+        m["local_share"] = m[C.WORKER].map(top.groupby(C.WORKER)[C.SCOPE].apply(lambda s: float((s == "local").mean()))).fillna(0.0)
+        m["infeasible_share"] = m[C.WORKER].map(top.groupby(C.WORKER)["infeasible"].mean()).fillna(0.0)
+        rows.append(m)
+    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    out.attrs["coverage"] = {method: catalogue_coverage(part, catalogue, k=k) for method, part in recs.groupby("method")}
+    return out

@@ -18,7 +18,7 @@ from recommender import columns as C
 from recommender.candidates import check_pairs, to_days
 from recommender.features import JobPairFeatures, PairSet
 from recommender.ranking import PairRanker, PreScorer
-from recommender.training.world import EncodedWorld
+from recommender.training.world import EncodedWorld, positions
 
 
 @dataclass
@@ -60,8 +60,8 @@ def sample_negatives(
 def training_pairs(world: EncodedWorld, graded: pd.DataFrame, *, negatives: int = 10, seed: int = 0) -> TrainingPairs:
     """Labelled pairs (real outcomes + sampled negatives) with their as-of days."""
     rng = np.random.default_rng(seed)
-    w = world.workers.index_of(graded[C.WORKER].to_numpy())
-    j = world.jobs.index_of(graded[C.ITEM].to_numpy())
+    w = positions(world.workers, graded[C.WORKER].to_numpy())
+    j = positions(world.jobs, graded[C.ITEM].to_numpy())
     known = (w >= 0) & (j >= 0)
     graded = graded.loc[known]
     w, j = w[known], j[known]

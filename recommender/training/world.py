@@ -82,3 +82,8 @@ class EncodedWorld:
 
     def worker_index(self, worker_id: str) -> int:
         return int(self.workers.index_of([worker_id])[0])
+
+
+def positions(block: EntityBlock, ids: np.ndarray | list[object]) -> np.ndarray:
+    """Row positions of ids in a block, -1 for ids it does not hold."""
+    return pd.Index(block.ids).get_indexer(np.asarray(ids, dtype=object))

@@ -1,0 +1,182 @@
+"""Train, evaluate and register: the whole offline run in one place.
+
+1. Split outcomes by time; fit on the earlier part; evaluate on the held-out
+   window against the baselines (the numbers that go in the manifest).
+2. Refit on all outcomes (same recipe) and save that bundle: the served model
+   uses every outcome, the reported metrics come from the honest split.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from recommender.bundle import ModelBundle
+from recommender.errors import RecommenderError
+from recommender.registry import ModelVersion, Registry
+from recommender.snapshot import Snapshot
+from recommender.training import baselines as B
+from recommender.training.courses import CourseModel, CoursePool, course_training_pairs, fit_course_model
+from recommender.training.evaluate import evaluate_courses, evaluate_jobs, summary_table
+from recommender.training.jobs import JobModel, fit_job_model, training_pairs
+from recommender.training.labels import COURSE_GRADES, JOB_GRADES, graded_pairs
+from recommender.training.split import TimeSplit, choose_split, guard_no_leakage, split_pairs
+from recommender.training.world import EncodedWorld, Encoders
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    test_days: int = 90
+    negatives: int = 10
+    course_negatives: int = 5
+    objective: str = "regression"
+    max_candidates: int = 300
+    seed: int = 0
+    eval_max_queries: int | None = 4000
+    policy_weights: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0)
+    taxonomy_dir: str | None = None
+    n_threads: int | None = None
+
+
+@dataclass
+class Evaluation:
+    split: TimeSplit
+    jobs: pd.DataFrame  # summary table (segment × method)
+    tradeoff: pd.DataFrame  # older-worker weight trade-off
+    courses: pd.DataFrame | None
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def metrics(self) -> dict[str, Any]:
+        """The manifest's metrics: learned ranker and baselines, per segment."""
+        def table(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+            if frame is None or frame.empty:
+                return []
+            return [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+        return {"jobs": table(self.jobs), "courses": table(self.courses), "older_worker_tradeoff": table(self.tradeoff)}
+
+
+Progress = Callable[[str], None]
+
+
+def _say(progress: Progress | None, text: str) -> None:
+    if progress:
+        progress(text)
+
+
+def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | None = None) -> Evaluation:
+    """Time-split evaluation of the learned rankers against the baselines."""
+    job_pairs = graded_pairs(snapshot.placements, "job_id", JOB_GRADES)
+    split = choose_split(job_pairs, test_days=cfg.test_days)
+    train, test = split_pairs(job_pairs, split)
+    guard_no_leakage(train, test)
+    _say(progress, f"split: {split.describe()} ({len(train):,} train pairs, {len(test):,} test pairs)")
+    encoders = Encoders.fit(cfg.taxonomy_dir)
+    world = EncodedWorld.build(snapshot, encoders, certs_as_of=split.cutoff)
+    tp = training_pairs(world, train, negatives=cfg.negatives, seed=cfg.seed)
+    _say(progress, f"job training pairs: {len(tp.y):,} ({int((tp.y > 0).sum()):,} taken up)")
+    with threadpool_limits(cfg.n_threads):
+        model = fit_job_model(tp, objective=cfg.objective, seed=cfg.seed)
+    _say(progress, "evaluating jobs on the held-out window ...")
+    _, per_worker = evaluate_jobs(
+        world, model, train, test, baselines=B.all_baselines(cfg.seed), max_candidates=cfg.max_candidates,
+        max_queries=cfg.eval_max_queries, seed=cfg.seed,
+    )
+    jobs_table = summary_table(per_worker)
+    _, curve = evaluate_jobs(
+        world, model, train, test, baselines=(), max_candidates=cfg.max_candidates,
+        policy_weights=cfg.policy_weights, max_queries=cfg.eval_max_queries, seed=cfg.seed,
+    )
+    tradeoff = tradeoff_table(curve)
+    course_table = None
+    course_pairs = graded_pairs(snapshot.enrolments, "course_id", COURSE_GRADES)
+    c_train = course_pairs.loc[course_pairs["first_date"] < split.cutoff]
+    c_test = course_pairs.loc[course_pairs["first_date"] >= split.cutoff]
+    if (c_train["relevance"] > 0).sum() >= 20 and (c_test["relevance"] > 0).sum() >= 5:
+        guard_no_leakage(c_train, c_test)
+        pool = CoursePool.build(snapshot.courses)
+        ctp = course_training_pairs(world, pool, c_train, snapshot.placements.loc[snapshot.placements["date"] < split.cutoff],
+                                    negatives=cfg.course_negatives, seed=cfg.seed)
+        with threadpool_limits(cfg.n_threads):
+            cmodel = fit_course_model(world, ctp, seed=cfg.seed)
+        _say(progress, "evaluating courses on the held-out window ...")
+        course_table = summary_table(evaluate_courses(world, cmodel, pool, c_train, c_test, baselines=B.all_baselines(cfg.seed)))
+    return Evaluation(split, jobs_table, tradeoff, course_table, rows={"train_pairs": len(train), "test_pairs": len(test), "training_rows": len(tp.y)})
+
+
+def tradeoff_table(curve: pd.DataFrame) -> pd.DataFrame:
+    """What each older-worker weight buys (50+) and costs (overall)."""
+    rows = []
+    for method, g in curve.groupby("method", sort=False):
+        weight = float(str(method).split("w=")[-1]) if "w=" in str(method) else 0.0
+        old = g.loc[g["age_band"] == "50+"]
+        rows.append(
+            {
+                "weight": weight,
+                "ndcg@10 all": g["ndcg"].mean(),
+                "ndcg@10 50+": old["ndcg"].mean(),
+                "recall@10 50+": old["recall"].mean(),
+                "local share 50+": old["local_share"].mean(),
+                "ndcg@10 under 50": g.loc[g["age_band"] != "50+", "ndcg"].mean(),
+            }
+        )
+    return pd.DataFrame(rows).sort_values("weight").reset_index(drop=True)
+
+
+def fit_bundle(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | None = None) -> tuple[ModelBundle, dict[str, int]]:
+    """Fit both rankers on every outcome in the store."""
+    encoders = Encoders.fit(cfg.taxonomy_dir)
+    world = EncodedWorld.build(snapshot, encoders)
+    job_pairs = graded_pairs(snapshot.placements, "job_id", JOB_GRADES)
+    if (job_pairs["relevance"] > 0).sum() == 0:
+        raise RecommenderError("no job take-ups (applied, hired, retained) in the store: nothing to learn from")
+    tp = training_pairs(world, job_pairs, negatives=cfg.negatives, seed=cfg.seed)
+    _say(progress, f"fitting the job ranker on {len(tp.y):,} pairs ...")
+    with threadpool_limits(cfg.n_threads):
+        jobs: JobModel = fit_job_model(tp, objective=cfg.objective, seed=cfg.seed)
+    courses: CourseModel | None = None
+    course_pairs = graded_pairs(snapshot.enrolments, "course_id", COURSE_GRADES)
+    if (course_pairs["relevance"] > 0).sum() >= 20:
+        pool = CoursePool.build(snapshot.courses)
+        ctp = course_training_pairs(world, pool, course_pairs, snapshot.placements, negatives=cfg.course_negatives, seed=cfg.seed)
+        _say(progress, f"fitting the course ranker on {len(ctp.y):,} pairs ...")
+        with threadpool_limits(cfg.n_threads):
+            courses = fit_course_model(world, ctp, seed=cfg.seed)
+    rows = {"job_pairs": len(job_pairs), "job_training_rows": len(tp.y), "course_pairs": len(course_pairs)}
+    return ModelBundle(encoders, jobs, courses, params=asdict(cfg)), rows
+
+
+def train_and_register(
+    snapshot: Snapshot,
+    registry: Registry,
+    cfg: TrainConfig | None = None,
+    *,
+    evaluate: bool = True,
+    promote: str = "first",
+    progress: Progress | None = None,
+) -> tuple[ModelVersion, Evaluation | None]:
+    """Evaluate, fit on everything, save a version; promote it if asked ('first', 'always', 'never')."""
+    cfg = cfg or TrainConfig()
+    evaluation = evaluate_snapshot(snapshot, cfg, progress=progress) if evaluate else None
+    bundle, rows = fit_bundle(snapshot, cfg, progress=progress)
+    dates = snapshot.placements["date"]
+    manifest: dict[str, Any] = {
+        "data_fingerprint": snapshot.fingerprint(),
+        "training_window": {"from": str(dates.min().date()), "to": str(dates.max().date())} if len(dates) else None,
+        "rows": {**rows, **(evaluation.rows if evaluation else {})},
+        "split": {"cutoff": str(evaluation.split.cutoff.date()), "end": str(evaluation.split.end.date())} if evaluation else None,
+        "feature_names": {"jobs": bundle.jobs.feature_names(), "courses": bundle.courses.feature_names() if bundle.courses else []},
+        "params": asdict(cfg),
+        "metrics": evaluation.metrics() if evaluation else {},
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    mv = registry.save(bundle, manifest)
+    if promote == "always" or (promote == "first" and registry.promoted() is None):
+        registry.promote(mv.version, reason="first model" if promote == "first" else "promoted after training")
+    return mv, evaluation
