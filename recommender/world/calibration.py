@@ -226,7 +226,13 @@ def measure(data_dir: Path) -> dict[tuple[str, str], float]:
     home_macro = _macro_of(home, index)
     work_macro = _macro_of(current, index)
 
-    pct = lambda mask, base=None: 100.0 * float(np.mean(mask if base is None else mask[base]))  # noqa: E731
+    def pct(mask: np.ndarray, base: np.ndarray | None = None) -> float:
+        values = mask if base is None else mask[base]
+        return 100.0 * float(np.mean(values)) if len(values) else float("nan")
+
+    def avg(values: np.ndarray) -> float:
+        return float(np.mean(values)) if len(values) else float("nan")
+
     out[("mobility", "outbound (outside home county)")] = pct(outbound)
     out[("mobility", "cross-province, among outbound")] = pct(cross, outbound)
 
@@ -234,9 +240,9 @@ def measure(data_dir: Path) -> dict[tuple[str, str], float]:
     birth = pd.to_numeric(workers["birth_year"], errors="coerce").to_numpy()
     age = year - birth
     has_age = ~np.isnan(age)
-    out[("age", "mean age")] = float(np.mean(age[has_age]))
-    out[("age", "mean age, local")] = float(np.mean(age[has_age & ~outbound]))
-    out[("age", "mean age, outbound")] = float(np.mean(age[has_age & outbound]))
+    out[("age", "mean age")] = avg(age[has_age])
+    out[("age", "mean age, local")] = avg(age[has_age & ~outbound])
+    out[("age", "mean age, outbound")] = avg(age[has_age & outbound])
     for label, lo, hi in AGE_BANDS:
         out[("age", label)] = pct((age >= lo) & (age <= hi), has_age)
 
@@ -272,10 +278,12 @@ def measure(data_dir: Path) -> dict[tuple[str, str], float]:
     hpos = hpos[ok].astype(np.int64)
     group = held["group"].to_numpy()
     for g, label in INDUSTRY_MARGINALS.items():
-        out[("industry", label)] = pct(group == g) if len(group) else float("nan")
+        out[("industry", label)] = pct(group == g)
     wage = held["wage"].to_numpy(dtype=float)
     has_w = ~np.isnan(wage)
-    mean = lambda mask: float(np.mean(wage[has_w & mask])) if (has_w & mask).any() else float("nan")  # noqa: E731
+    def mean(mask: np.ndarray) -> float:
+        return avg(wage[has_w & mask])
+
     every = np.ones(len(wage), dtype=bool)
     out[("income", "mean monthly income")] = mean(every)
     out[("income", "outbound")] = mean(outbound[hpos])

@@ -350,7 +350,7 @@ def _trades(
     cell = ((male.astype(np.int64) * 5 + band) * 3 + edu3) * 2 + outbound
     n_cells = 2 * 5 * 3 * 2
     row = np.bincount(cell, minlength=n_cells).astype(float)
-    men = float(np.mean(male)) if len(male) else 0.6
+    men = float(np.clip(np.mean(male), 0.05, 0.95)) if len(male) else 0.6
     aff = np.ones((n_cells, len(types)))
     for c in range(n_cells):
         o = c % 2
