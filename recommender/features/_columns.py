@@ -17,24 +17,38 @@ from recommender.errors import UnknownRegionError
 from recommender.features.costs import MACRO_REGIONS, city_level
 from recommender.regions import RegionIndex
 
-__all__ = ["text_col", "num_col", "bool_col", "day_col", "enum_col", "region_arrays", "EPOCH"]
+__all__ = ["distinct", "per_distinct", "text_col", "num_col", "bool_col", "day_col", "enum_col", "region_arrays", "EPOCH"]
 
 EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def distinct(values: np.ndarray | pd.Series) -> tuple[np.ndarray, list[object]]:
+    """(position of each row among the distinct values, the distinct values); -1 for missing."""
+    positions, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    return positions, list(uniques)
+
+
+def per_distinct(positions: np.ndarray, values: Sequence[object], missing: object, dtype: object = object) -> np.ndarray:
+    """Gather per-distinct results back to rows (``missing`` where the row was missing)."""
+    table = np.empty(len(values) + 1, dtype=dtype)
+    table[: len(values)] = values
+    table[len(values)] = missing
+    return table[np.where(positions < 0, len(values), positions)]
+
+
+def _clean(v: object) -> str | None:
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    s = str(v).strip()
+    return s or None
 
 
 def text_col(frame: pd.DataFrame, name: str) -> np.ndarray:
     """Object array of stripped strings, ``None`` for missing or blank cells."""
     if name not in frame.columns:
         return np.full(len(frame), None, dtype=object)
-    values = frame[name].to_numpy(dtype=object, na_value=None)
-    out = np.empty(len(values), dtype=object)
-    for k, v in enumerate(values):
-        if v is None or (isinstance(v, float) and v != v):
-            out[k] = None
-        else:
-            s = str(v).strip()
-            out[k] = s or None
-    return out
+    positions, uniques = distinct(frame[name].to_numpy(dtype=object, na_value=None))
+    return per_distinct(positions, [_clean(u) for u in uniques], None)
 
 
 def num_col(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -84,10 +98,10 @@ def enum_col(frame: pd.DataFrame, name: str, levels: Sequence[str], default: int
     """Position of each value in ``levels`` (int8), ``default`` where missing or unknown."""
     if name not in frame.columns:
         return np.full(len(frame), default, dtype=np.int8)
-    s = frame[name].astype(object)
     lookup = {v: k for k, v in enumerate(levels)}
-    codes = s.map(lambda v: lookup.get(str(v).strip().lower(), default) if isinstance(v, str) else default)
-    return codes.to_numpy(dtype=np.int8)
+    positions, uniques = distinct(frame[name].to_numpy(dtype=object, na_value=None))
+    codes = [lookup.get(str(u).strip().lower(), default) for u in uniques]
+    return per_distinct(positions, codes, default, dtype=np.int8)
 
 
 def _region_row(code: object, index: RegionIndex) -> tuple[int, int, int, float, float, int, int]:
@@ -118,9 +132,9 @@ def region_arrays(codes: np.ndarray, prefix: str = "") -> dict[str, np.ndarray]:
     already reported them.
     """
     index = RegionIndex.default()
-    positions, distinct = pd.factorize(pd.Series(codes, dtype=object), use_na_sentinel=True)
+    positions, uniques = distinct(codes)
     table = np.array(
-        [_region_row(c, index) for c in distinct.tolist()] if len(distinct) else np.empty((0, 7)),
+        [_region_row(c, index) for c in uniques] if uniques else np.empty((0, 7)),
         dtype=np.float64,
     ).reshape(-1, 7)
     table = np.vstack([table, [(-1, -1, -1, np.nan, np.nan, -1, -1)]])  # row for missing

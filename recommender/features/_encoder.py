@@ -16,14 +16,15 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from recommender.features._sparse import csr_from_rows
+from recommender.features._columns import distinct, per_distinct
+from recommender.features._sparse import row_arrays, rows_to_csr
 from recommender.features.block import EntityBlock
 from recommender.features.vocab import Vocabulary, build_vocabulary, cached_taxonomy
 from recommender.normalise import CertificateNormaliser, PostingHints, SkillNormaliser, TitleClassifier, parse_posting_text
 
 __all__ = ["BaseEncoder", "join_cells"]
 
-_Row = tuple[tuple[int, float], ...]
+_Row = tuple[np.ndarray, np.ndarray]
 _MAX_CACHE = 500_000
 
 
@@ -77,7 +78,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self._cert_index = self.vocab_.cert_index()
         self._occ_index = self.vocab_.occupation_index()
         self._cells: dict[tuple[str, str], tuple[_Row, int]] = {}
-        self._titles: dict[str, _Row] = {}
+        self._titles: dict[tuple[str, int, float], _Row] = {}
         self._hints: dict[str, PostingHints] = {}
         return self
 
@@ -126,52 +127,57 @@ class BaseEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """List cells -> (n x vocab CSR of confidences, count of unknown items per row)."""
         normaliser = self.skill_normaliser_ if kind == "skill" else self.cert_normaliser_
         index = self._skill_index if kind == "skill" else self._cert_index
-        positions, distinct = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=True)
-        distinct = [str(d) for d in distinct]
-        todo = [d for d in distinct if (kind, d) not in self._cells]
+        positions, uniques = distinct(cells)
+        keys = [(kind, str(u)) for u in uniques]
+        todo = [k[1] for k in keys if k not in self._cells]
         if todo:
             if len(self._cells) + len(todo) > _MAX_CACHE:
                 self._cells.clear()
             for cell, matches in zip(todo, normaliser.match_many(todo), strict=True):
-                known = tuple((index[m.id], float(m.score)) for m in matches if m.id is not None and m.id in index)
+                known = row_arrays((index[m.id], float(m.score)) for m in matches if m.id is not None and m.id in index)
                 self._cells[(kind, cell)] = (known, sum(1 for m in matches if m.id is None))
-        results = [self._cells[(kind, d)] for d in distinct] + [((), 0)]
-        table = csr_from_rows([r[0] for r in results], len(index))
+        results = [self._cells[k] for k in keys] + [(_EMPTY_ROW, 0)]
+        table = rows_to_csr([r[0] for r in results], len(index))
         unknown = np.array([r[1] for r in results], dtype=np.float32)
         rows = np.where(positions < 0, len(results) - 1, positions)
         return table[rows], unknown[rows]
 
     def _classify_titles(self, titles: np.ndarray, k: int, min_score: float) -> sp.csr_matrix:
         """Titles -> top-k CSCO codes with scores (n x occupations CSR)."""
-        positions, distinct = pd.factorize(pd.Series(titles, dtype=object), use_na_sentinel=True)
-        distinct = [str(d) for d in distinct]
-        for title in distinct:
-            if title not in self._titles:
+        positions, uniques = distinct(titles)
+        keys = [(str(u), k, min_score) for u in uniques]
+        for key in keys:
+            if key not in self._titles:
                 if len(self._titles) > _MAX_CACHE:
                     self._titles.clear()
-                found = self.title_classifier_.top_k(title, k)  # type: ignore[union-attr]
-                self._titles[title] = tuple(
+                found = self.title_classifier_.top_k(key[0], k)  # type: ignore[union-attr]
+                self._titles[key] = row_arrays(
                     (self._occ_index[m.code], float(m.score))
                     for m in found
                     if m.code in self._occ_index and m.score >= min_score
                 )
-        table = csr_from_rows([self._titles[d] for d in distinct] + [()], len(self._occ_index))
-        return table[np.where(positions < 0, len(distinct), positions)]
+        table = rows_to_csr([self._titles[key] for key in keys] + [_EMPTY_ROW], len(self._occ_index))
+        return table[np.where(positions < 0, len(keys), positions)]
 
-    def _parse_hints(self, texts: np.ndarray) -> list[PostingHints]:
-        """parse_posting_text once per distinct text."""
-        out = []
-        for t in texts.tolist():
-            if not t:
-                out.append(_EMPTY_HINTS)
-                continue
+    def _hint_arrays(self, texts: np.ndarray, attrs: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """``parse_posting_text`` once per distinct text, as float arrays per attribute
+        (NaN where the text says nothing; booleans as 1/0)."""
+        positions, uniques = distinct(texts)
+        hints = []
+        for u in uniques:
+            t = str(u)
             h = self._hints.get(t)
             if h is None:
                 if len(self._hints) > _MAX_CACHE:
                     self._hints.clear()
                 h = self._hints[t] = parse_posting_text(t)
-            out.append(h)
+            hints.append(h)
+        out = {}
+        for attr in attrs:
+            values = [np.nan if getattr(h, attr) is None else float(getattr(h, attr)) for h in hints]
+            out[attr] = per_distinct(positions, values, np.nan, dtype=np.float64)
         return out
 
 
-_EMPTY_HINTS = PostingHints()
+_EMPTY_ROW = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+

@@ -258,7 +258,8 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
         self.skill_ids_ = items.skill_ids
         self.cert_ids_ = items.cert_ids
         self.occupation_codes_ = items.occupation_codes
-        self.groups_, self.group_codes_ = group_matrix(items.occupation_codes)
+        self.groups_, self.group_codes_ = group_matrix(items.occupation_codes, "minor")
+        self.majors_, self.major_codes_ = group_matrix(items.occupation_codes, "major")
 
     def _check_vocab(self, pairs: PairSet) -> None:
         check_is_fitted(self, "skill_ids_")
@@ -274,10 +275,12 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
                 )
 
     def _set_groups(self, *blocks: EntityBlock) -> None:
-        """Occupation vectors lifted to CSCO minor groups (max within a group), cached as
-        the derived matrix ``occ_groups`` (same vocabulary -> same groups, so safe to share)."""
+        """Occupation vectors lifted to CSCO minor / major groups (max within a group),
+        cached as the derived matrices ``occ_groups`` / ``occ_majors`` (the same
+        vocabulary gives the same groups, so featurisers can share them)."""
         for block in blocks:
             block._cached("m:occ_groups", lambda b=block: max_product(b.occupations, self.groups_))
+            block._cached("m:occ_majors", lambda b=block: max_product(b.occupations, self.majors_))
 
     def _item_static(self, items: EntityBlock, key: object, build: Any) -> np.ndarray:
         """Item-only feature rows (k x n_items float32), computed once per block and key."""

@@ -7,7 +7,29 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["csr_from_rows", "max_product", "binarise", "row_dot", "link_matrix"]
+__all__ = ["rows_to_csr", "row_arrays", "csr_from_rows", "max_product", "binarise", "row_dot", "link_matrix"]
+
+
+def rows_to_csr(rows: Sequence[tuple[np.ndarray, np.ndarray]], n_cols: int) -> sp.csr_matrix:
+    """CSR from per-row ``(sorted unique columns, values)`` arrays (cheap concatenation)."""
+    lengths = np.fromiter((len(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    if indptr[-1] == 0:
+        return sp.csr_matrix((len(rows), n_cols), dtype=np.float32)
+    indices = np.concatenate([r[0] for r in rows]).astype(np.int32)
+    data = np.concatenate([r[1] for r in rows]).astype(np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_cols))
+
+
+def row_arrays(pairs: Iterable[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """One row's ``(column, value)`` pairs as sorted unique arrays (largest value kept)."""
+    best: dict[int, float] = {}
+    for c, v in pairs:
+        if v > best.get(c, 0.0):
+            best[c] = v
+    cols = sorted(best)
+    return np.asarray(cols, dtype=np.int32), np.asarray([best[c] for c in cols], dtype=np.float32)
 
 
 def csr_from_rows(rows: Sequence[Iterable[tuple[int, float]]], n_cols: int) -> sp.csr_matrix:

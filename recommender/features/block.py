@@ -47,7 +47,7 @@ class EntityBlock:
     skill_ids: tuple[str, ...] = ()
     cert_ids: tuple[str, ...] = ()
     occupation_codes: tuple[str, ...] = ()
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.ids = np.asarray(self.ids, dtype=object)
@@ -99,7 +99,7 @@ class EntityBlock:
             raise NotFoundError(f"not in this block: {', '.join(missing)}")
         return pos[0] if scalar else pos
 
-    def _cached(self, key: str, build: Callable[[], Any]) -> Any:
+    def _cached(self, key: Any, build: Callable[[], Any]) -> Any:
         """A derived value, built once per block (blocks are not mutated after encoding)."""
         try:
             return self._cache[key]

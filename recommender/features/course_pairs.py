@@ -46,6 +46,7 @@ COURSE_PAIR_FEATURES: tuple[str, ...] = (
     "cert_new_in_demand",  # ... at least ``min_cert_demand``
     "occupation_match",
     "occupation_group_match",
+    "occupation_major_match",  # same at CSCO major-group level (普工 vs any production job)
     "fee",
     "subsidy",
     "own_cost",  # fee - subsidy, floored at 0
@@ -197,6 +198,7 @@ class CoursePairFeatures(PairFeaturizer):
         put("cert_new_in_demand", (cert_new > 0) & (cert_dem >= float(self.min_cert_demand)))
         put("occupation_match", v.dot("occupations", "occupations"))
         put("occupation_group_match", v.dot("occ_groups", "occ_groups"))
+        put("occupation_major_match", v.dot("occ_majors", "occ_majors"))
 
         fee = v.item("fee").astype(np.float64)
         own = v.item("own_cost").astype(np.float64)

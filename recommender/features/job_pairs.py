@@ -38,6 +38,7 @@ JOB_PAIR_FEATURES: tuple[str, ...] = (
     "job_n_certs",
     "occupation_match",  # dot of the occupation vectors (CSCO detailed codes)
     "occupation_group_match",  # same at CSCO minor-group level (焊工 vs 切割工)
+    "occupation_major_match",  # same at CSCO major-group level (普工 vs any production job)
     "distance_km",  # from where the worker lives now
     "log_distance_km",
     "distance_home_km",  # from the household registration county
@@ -173,6 +174,7 @@ class JobPairFeatures(PairFeaturizer):
         put("certs_missing_any", missing > 0)
         put("occupation_match", v.dot("occupations", "occupations"))
         put("occupation_group_match", v.dot("occ_groups", "occ_groups"))
+        put("occupation_major_match", v.dot("occ_majors", "occ_majors"))
 
         # -- where -------------------------------------------------------------------------------------
         dist, dist_home, scope = v.distance_and_scope("lat", "lon", "home_region")

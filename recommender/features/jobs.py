@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recommender.contract import EDUCATION_LEVELS, EMPLOYMENT_TYPES
-from recommender.features._columns import bool_col, day_col, enum_col, num_col, region_arrays, text_col
+from recommender.features._columns import bool_col, day_col, distinct, enum_col, num_col, per_distinct, region_arrays, text_col
 from recommender.features._encoder import BaseEncoder
 from recommender.features._sparse import max_product
 from recommender.features.block import EntityBlock
@@ -115,7 +115,8 @@ class JobEncoder(BaseEncoder):
         if self.title_skill_weight > 0:
             empty = np.diff(skills.indptr) == 0
             if empty.any():
-                core = np.array([strip_posting_noise(clean_text(t)) if t else None for t in titles[empty]], dtype=object)
+                positions, uniques = distinct(titles[empty])
+                core = per_distinct(positions, [strip_posting_noise(clean_text(u)) or None for u in uniques], None)
                 guessed, _ = self._encode_cells(core, "skill")
                 guessed = guessed * float(self.title_skill_weight)
                 rows = np.flatnonzero(empty)
@@ -138,33 +139,22 @@ class JobEncoder(BaseEncoder):
         meals, daily_pay = np.full(n, np.nan), np.zeros(n)
         parsed = {k: np.zeros(n, dtype=np.float32) for k in ("wage", "age", "housing", "social_insurance")}
         if self.parse_text:
-            hints_title = self._parse_hints(titles)
-            hints_skills = self._parse_hints(skill_text)
-
-            def pick(attr: str) -> np.ndarray:
-                out = np.full(n, np.nan)
-                for k, (a, b) in enumerate(zip(hints_title, hints_skills, strict=True)):
-                    val = getattr(a, attr)
-                    if val is None:
-                        val = getattr(b, attr)
-                    if val is not None:
-                        out[k] = float(val)
-                return out
-
-            p_wmin, p_wmax = pick("wage_min"), pick("wage_max")
+            attrs = ("wage_min", "wage_max", "age_min", "age_max", "housing", "social_insurance", "meals", "daily_pay")
+            in_title = self._hint_arrays(titles, attrs)
+            in_skills = self._hint_arrays(skill_text, attrs)
+            hint = {a: np.where(np.isnan(in_title[a]), in_skills[a], in_title[a]) for a in attrs}
             no_wage = np.isnan(wage_min) & np.isnan(wage_max)
-            wage_min = np.where(no_wage & ~np.isnan(p_wmin), p_wmin, wage_min)
-            wage_max = np.where(no_wage & ~np.isnan(p_wmax), p_wmax, wage_max)
-            parsed["wage"] = (no_wage & (~np.isnan(p_wmin) | ~np.isnan(p_wmax))).astype(np.float32)
-            p_amin, p_amax = pick("age_min"), pick("age_max")
+            wage_min = np.where(no_wage, hint["wage_min"], wage_min)
+            wage_max = np.where(no_wage, hint["wage_max"], wage_max)
+            parsed["wage"] = (no_wage & (~np.isnan(hint["wage_min"]) | ~np.isnan(hint["wage_max"]))).astype(np.float32)
             no_age = np.isnan(age_min) & np.isnan(age_max)
-            age_min = np.where(no_age, p_amin, age_min)
-            age_max = np.where(no_age, p_amax, age_max)
-            parsed["age"] = (no_age & (~np.isnan(p_amin) | ~np.isnan(p_amax))).astype(np.float32)
-            housing, parsed["housing"] = fill(housing, pick("housing"))
-            insurance, parsed["social_insurance"] = fill(insurance, pick("social_insurance"))
-            meals = pick("meals")
-            daily_pay = np.nan_to_num(pick("daily_pay"), nan=0.0)
+            age_min = np.where(no_age, hint["age_min"], age_min)
+            age_max = np.where(no_age, hint["age_max"], age_max)
+            parsed["age"] = (no_age & (~np.isnan(hint["age_min"]) | ~np.isnan(hint["age_max"]))).astype(np.float32)
+            housing, parsed["housing"] = fill(housing, hint["housing"])
+            insurance, parsed["social_insurance"] = fill(insurance, hint["social_insurance"])
+            meals = hint["meals"]
+            daily_pay = np.nan_to_num(hint["daily_pay"], nan=0.0)
         lo = np.where(np.isnan(wage_min), wage_max, wage_min)
         hi = np.where(np.isnan(wage_max), wage_min, wage_max)
         education_min = enum_col(frame, "education_min", EDUCATION_LEVELS).astype(np.float32)

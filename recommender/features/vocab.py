@@ -45,9 +45,9 @@ def cached_taxonomy(extra_dir: Path | str | None = None) -> Taxonomy:
     return _load(None if extra_dir is None else str(Path(extra_dir)))
 
 
-def occupation_group(code: str) -> str:
-    """CSCO minor group of a code: ``6-18-02-04`` -> ``6-18-02``."""
-    return code[:7]
+def occupation_group(code: str, level: str = "minor") -> str:
+    """CSCO group of a code: minor ``6-18-02-04`` -> ``6-18-02``; major -> ``6``."""
+    return code[:7] if level == "minor" else code[:1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,12 +166,16 @@ def build_vocabulary(
     )
 
 
-def group_matrix(occupation_codes: tuple[str, ...]) -> tuple[sp.csr_matrix, tuple[str, ...]]:
-    """Occupations -> CSCO minor groups (1 where a code lies in the group)."""
-    groups = tuple(dict.fromkeys(occupation_group(c) for c in occupation_codes))
+def group_matrix(occupation_codes: tuple[str, ...], level: str = "minor") -> tuple[sp.csr_matrix, tuple[str, ...]]:
+    """Occupations -> CSCO minor (or major) groups (1 where a code lies in the group).
+
+    At major level a generic title (普工 -> ``6-00-00-00``) meets every
+    production occupation; at minor level it meets none.
+    """
+    groups = tuple(dict.fromkeys(occupation_group(c, level) for c in occupation_codes))
     g_idx = {g: k for k, g in enumerate(groups)}
     rows = np.arange(len(occupation_codes))
-    cols = np.array([g_idx[occupation_group(c)] for c in occupation_codes], dtype=np.int64)
+    cols = np.array([g_idx[occupation_group(c, level)] for c in occupation_codes], dtype=np.int64)
     m = sp.csr_matrix(
         (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(occupation_codes), len(groups))
     )
