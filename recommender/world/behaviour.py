@@ -566,7 +566,10 @@ def simulate(
     stage = np.concatenate([stage, cur_stage])
     date = np.concatenate([date, cur_date]).astype(np.int32)
     # one row per (worker, job): the furthest outcome (earliest date among equals)
-    order = np.lexsort((date, -stage, j, w))
+    # (one int64 sort key: worker, job, furthest stage first, earliest date first)
+    span = int(date.max() - date.min() + 1) if len(date) else 1
+    key = ((w.astype(np.int64) * jobs.n + j) * 4 + (3 - stage)) * span + (date - (date.min() if len(date) else 0))
+    order = np.argsort(key, kind="stable")
     w, j, stage, date = w[order], j[order], stage[order], date[order]
     first = np.ones(len(w), dtype=bool)
     first[1:] = (w[1:] != w[:-1]) | (j[1:] != j[:-1])
