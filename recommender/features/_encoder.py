@@ -8,6 +8,7 @@ encoding cost follows the number of distinct strings, not of rows.
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from recommender.normalise import CertificateNormaliser, PostingHints, SkillNorm
 __all__ = ["BaseEncoder", "join_cells"]
 
 _Row = tuple[np.ndarray, np.ndarray]
+_PACKED = ("skill_normaliser_", "cert_normaliser_", "title_classifier_", "_skill_index", "_cert_index", "_occ_index")
 _MAX_CACHE = 500_000
 
 
@@ -60,11 +62,22 @@ class BaseEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return tags
 
     def __getstate__(self) -> dict[str, Any]:
+        """No string caches in the file; the normalisers (many small dicts) go in as one
+        blob from the C pickler, since joblib's pure-Python pickler is slow on them."""
         state = super().__getstate__()
         for key in ("_cells", "_titles", "_hints"):
             if key in state:
                 state[key] = {}
+        packed = {k: state.pop(k) for k in _PACKED if k in state}
+        if packed:
+            state["_packed"] = pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        packed = state.pop("_packed", None)
+        if packed is not None:
+            state.update(pickle.loads(packed))  # noqa: S301 - our own state, inside our own bundle
+        super().__setstate__(state)
 
     def fit(self, X: pd.DataFrame | None = None, y: object = None) -> BaseEncoder:
         """Build the vocabulary and normalisers from the taxonomy; ``X`` is not needed."""

@@ -69,10 +69,6 @@ def binary_skills(block: EntityBlock) -> sp.csr_matrix:
     return derived(block, "skills_bin")
 
 
-def binary_certs(block: EntityBlock) -> sp.csr_matrix:
-    return derived(block, "certs_bin")
-
-
 def held(m: sp.csr_matrix) -> sp.csr_matrix:
     """1 where the confidence reaches ``HAS``."""
     return binarise(m, HAS - 1e-9)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["rows_to_csr", "row_arrays", "csr_from_rows", "max_product", "binarise", "row_dot", "link_matrix"]
+__all__ = ["rows_to_csr", "row_arrays", "max_product", "binarise", "link_matrix"]
 
 
 def rows_to_csr(rows: Sequence[tuple[np.ndarray, np.ndarray]], n_cols: int) -> sp.csr_matrix:
@@ -30,26 +30,6 @@ def row_arrays(pairs: Iterable[tuple[int, float]]) -> tuple[np.ndarray, np.ndarr
             best[c] = v
     cols = sorted(best)
     return np.asarray(cols, dtype=np.int32), np.asarray([best[c] for c in cols], dtype=np.float32)
-
-
-def csr_from_rows(rows: Sequence[Iterable[tuple[int, float]]], n_cols: int) -> sp.csr_matrix:
-    """CSR from per-row ``(column, value)`` lists; duplicates keep the largest value."""
-    indptr = [0]
-    cols: list[int] = []
-    vals: list[float] = []
-    for row in rows:
-        best: dict[int, float] = {}
-        for c, v in row:
-            if v > best.get(c, 0.0):
-                best[c] = v
-        for c in sorted(best):
-            cols.append(c)
-            vals.append(best[c])
-        indptr.append(len(cols))
-    return sp.csr_matrix(
-        (np.asarray(vals, dtype=np.float32), np.asarray(cols, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
-        shape=(len(rows), n_cols),
-    )
 
 
 def link_matrix(pairs: Iterable[tuple[int, int, float]], shape: tuple[int, int]) -> sp.csr_matrix:
@@ -105,11 +85,3 @@ def binarise(m: sp.csr_matrix, threshold: float = 0.0) -> sp.csr_matrix:
     out.data = (out.data > threshold).astype(np.float32)
     out.eliminate_zeros()
     return out
-
-
-def row_dot(a: sp.csr_matrix, ia: np.ndarray, b: sp.csr_matrix, ib: np.ndarray) -> np.ndarray:
-    """``sum_k a[ia[p], k] * b[ib[p], k]`` for every pair ``p`` (row-wise products)."""
-    if len(ia) == 0:
-        return np.zeros(0, dtype=np.float64)
-    prod = a[ia].multiply(b[ib])
-    return np.asarray(prod.sum(axis=1), dtype=np.float64).ravel()
