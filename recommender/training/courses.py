@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recommender import columns as C
-from recommender.candidates import EPOCH, MOBILITY_CODES, to_days
+from recommender.candidates import EPOCH, MOBILITY_CODES, WorkerView, to_days
 from recommender.features import CoursePairFeatures, PairSet
 from recommender.ranking import PairRanker
 from recommender.regions import SCOPE_LOCAL, SCOPE_OUTBOUND, scope_codes
@@ -52,12 +52,11 @@ class CoursePool:
         return len(self.ids)
 
 
-def course_feasible(world: EncodedWorld, pool: CoursePool, w: np.ndarray, c: np.ndarray, day: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+def course_feasible(view: WorkerView, pool: CoursePool, w: np.ndarray, c: np.ndarray, day: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
     """(feasible mask, scope) per (worker, course) pair."""
     w = np.asarray(w, dtype=np.int64)
     c = np.asarray(c, dtype=np.int64)
     day = np.broadcast_to(np.asarray(day, dtype=np.int64), c.shape)
-    view = world.worker_view
     scope = scope_codes(view.home_region[w], pool.region[c], as_int=True)
     current = view.current_region[w]
     same_pref = (pd.Series(current).str[:4].to_numpy() == pd.Series(pool.region[c]).str[:4].to_numpy())
@@ -122,7 +121,7 @@ def course_training_pairs(
     qw = queries["w"].to_numpy()[q]
     qd = queries["day"].to_numpy()[q]
     qc = rng.integers(0, max(1, len(pool)), size=len(q))
-    ok, _ = course_feasible(world, pool, qw, qc, qd) if len(q) else (np.zeros(0, bool), None)
+    ok, _ = course_feasible(world.worker_view, pool, qw, qc, qd) if len(q) else (np.zeros(0, bool), None)
     seen = set(zip(w.tolist(), c.tolist()))
     ok &= np.array([(a, b) not in seen for a, b in zip(qw.tolist(), qc.tolist())], dtype=bool)
     neg = pd.DataFrame({"q": q[ok], "w": qw[ok], "c": qc[ok], "day": qd[ok]}).drop_duplicates(["q", "c"]).groupby("q").head(negatives)

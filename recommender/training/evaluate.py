@@ -204,7 +204,7 @@ def evaluate_courses(
     scope_names = np.asarray(SCOPE_NAMES)
     with threadpool_limits(1):
         for q in queries:
-            ok, scope = course_feasible(world, pool, np.full(len(all_courses), q.w), all_courses, q.day)  # type: ignore[arg-type]
+            ok, scope = course_feasible(world.worker_view, pool, np.full(len(all_courses), q.w), all_courses, q.day)  # type: ignore[arg-type]
             cand = all_courses[ok]
             if not len(cand):
                 continue

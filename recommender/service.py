@@ -1,0 +1,435 @@
+"""The Python API that serves recommendations: ``Recommender``.
+
+Loads the promoted bundle and encodes the store's jobs and courses once with
+the bundle's own encoders; per request it encodes one worker (stored, or an
+inline profile validated by the import rules), filters feasible items,
+pre-scores them, ranks the best few hundred with the learned ranker, applies
+the policy layer and explains each item.
+
+    rec = Recommender.load(settings)
+    rec.recommend_jobs("W0000001", k=10, scope="balanced")
+    rec.recommend_courses({"birth_year": 1970, "home_region": "成都市武侯区", "skills": "电焊"})
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from recommender.bundle import ModelBundle
+from recommender.candidates import WorkerView, candidates_for, to_days
+from recommender.contract import WORKERS
+from recommender.errors import NotFoundError, RecommenderError
+from recommender.explain import course_reasons, job_reasons
+from recommender.features import EntityBlock, PairSet
+from recommender.io.reader import RawTable
+from recommender.io.validate import validate_table
+from recommender.policy import SCOPE_REQUESTS, ExposureLedger, PolicyConfig, rerank
+from recommender.regions import SCOPE_NAMES, RegionIndex
+from recommender.registry import Registry
+from recommender.schemas import Recommendations, RecommendedItem, WorkerProfile
+from recommender.settings import Settings, get_settings
+from recommender.snapshot import Snapshot, add_certified
+from recommender.store import TABLES, Store
+from recommender.training.courses import CoursePool, course_feasible
+from recommender.training.evaluate import age_band
+from recommender.training.world import EncodedWorld
+
+EPOCH = np.datetime64("1970-01-01", "D")
+
+
+class ProfileError(RecommenderError, ValueError):
+    """An inline profile that breaks the data contract; ``errors`` says where."""
+
+    code = "invalid_profile"
+
+    def __init__(self, errors: list[Any]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e.column}: {e.reason}" for e in errors) or "invalid profile")
+
+
+@lru_cache(maxsize=4)
+def _names(taxonomy_dir: str | None) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+    from recommender.taxonomy import load_taxonomy
+
+    tax = load_taxonomy(taxonomy_dir)
+    skills = {r.skill_id: (r.name_zh, r.name_en) for r in tax.skills.itertuples()}
+    certs = {r.cert_id: (r.name_zh, r.name_en) for r in tax.certificates.itertuples()}
+    return skills, certs
+
+
+@dataclass
+class _Worker:
+    worker_id: str | None
+    frame: pd.DataFrame
+    block: EntityBlock
+    view: WorkerView
+
+
+def _cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+class Recommender:
+    """Recommendations from one model version over the store's jobs and courses."""
+
+    def __init__(self, bundle: ModelBundle, manifest: Mapping[str, Any], snapshot: Snapshot, *, store: Store | None = None,
+                 settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.bundle = bundle
+        self.manifest = dict(manifest)
+        self.version = str(manifest.get("version", "unversioned"))
+        self.store = store
+        self.snapshot = snapshot
+        enc = bundle.encoders
+        jobs = enc.jobs.transform(snapshot.jobs)
+        courses = enc.courses.transform(snapshot.courses)
+        empty_workers = snapshot.workers.iloc[:0].assign(extra_certificates=None)
+        self.world = EncodedWorld.from_blocks(snapshot, enc, empty_workers, enc.workers.transform(empty_workers), jobs, courses)
+        self.course_pool = CoursePool.build(snapshot.courses)
+        self.policy = PolicyConfig(
+            older_worker_weight=self.settings.older_worker_weight, older_worker_age=self.settings.older_worker_age
+        )
+        j = snapshot.jobs
+        self._jobs = j.reset_index(drop=True)
+        self._courses = snapshot.courses.reset_index(drop=True)
+        names = snapshot.employers.set_index("employer_id")["name"] if len(snapshot.employers) else pd.Series(dtype=object)
+        self._employer_names = j["employer_id"].map(names).to_numpy(dtype=object)
+        self._public_welfare = (j["employment_type"] == "public_welfare").to_numpy()
+        self._occupation = self._top_occupation(jobs)
+        posted = to_days(j["posted_on"], missing=0) if len(j) else np.zeros(0, dtype=np.int64)
+        self.horizon = int(posted.max()) if len(posted) else int(to_days(pd.Timestamp.today())[0])
+        self._lock = threading.Lock()
+
+    # ---- loading --------------------------------------------------------------
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, *, store: Store | None = None, version: str | None = None) -> Recommender:
+        """The promoted model (or ``version``) over the store's current jobs and courses."""
+        settings = settings or get_settings()
+        store = store or Store(settings.db)
+        bundle, manifest = Registry(settings.models).load(version)
+        if not isinstance(bundle, ModelBundle):
+            raise RecommenderError(f"model {manifest.get('version')} is not a recommender bundle")
+        return cls(bundle, manifest, Snapshot.from_store(store), store=store, settings=settings)
+
+    @staticmethod
+    def _top_occupation(block: EntityBlock) -> np.ndarray:
+        occ = sp.csr_matrix(block.occupations)
+        codes = np.asarray(block.occupation_codes, dtype=object)
+        out = np.full(occ.shape[0], None, dtype=object)
+        if occ.nnz and len(codes):
+            best = np.asarray(occ.argmax(axis=1)).ravel()
+            has = np.diff(occ.indptr) > 0
+            out[has] = codes[best[has]]
+        return out
+
+    # ---- workers ----------------------------------------------------------------
+
+    def _stored_worker(self, worker_id: str) -> pd.DataFrame:
+        if self.store is None:
+            frame = self.snapshot.workers.loc[self.snapshot.workers["worker_id"] == worker_id]
+            enrol = self.snapshot.enrolments.loc[self.snapshot.enrolments["worker_id"] == worker_id]
+        else:
+            frame = self.store.read_table("workers", where=TABLES["workers"].c.worker_id == worker_id)
+            enrol = self.store.read_table("enrolments", where=TABLES["enrolments"].c.worker_id == worker_id)
+        if frame.empty:
+            raise NotFoundError(f"unknown worker_id {worker_id}")
+        return add_certified(frame.reset_index(drop=True), enrol, self.snapshot.courses, None)
+
+    def _profile_frame(self, profile: WorkerProfile | Mapping[str, Any]) -> pd.DataFrame:
+        data = profile.model_dump() if isinstance(profile, WorkerProfile) else dict(profile)
+        data.pop("gender", None)  # never an input
+        data["worker_id"] = str(data.get("worker_id") or "profile")
+        cells = pd.DataFrame({c: [_cell(data.get(c))] for c in WORKERS.column_names}, dtype=object)
+        raw = RawTable(file="profile", spec=WORKERS, cells=cells, rows=np.array([1]), rows_read=1)
+        table = validate_table(raw, max_cell_chars=self.settings.max_cell_chars)
+        if table.errors or table.frame.empty:
+            raise ProfileError(table.errors)
+        return add_certified(table.frame, self.snapshot.enrolments.iloc[:0], self.snapshot.courses, None)
+
+    def _worker(self, worker: str | WorkerProfile | Mapping[str, Any]) -> _Worker:
+        if isinstance(worker, str):
+            frame, wid = self._stored_worker(worker), worker
+        else:
+            frame = self._profile_frame(worker)
+            wid = worker.worker_id if isinstance(worker, WorkerProfile) else (worker.get("worker_id") if isinstance(worker, Mapping) else None)
+        block = self.bundle.encoders.workers.transform(frame)
+        return _Worker(wid, frame, block, WorkerView.build(frame, block.certs))
+
+    # ---- dates ------------------------------------------------------------------
+
+    def default_as_of(self) -> dt.date:
+        """Today, unless the store is a historical data set with nothing open today: then its last posting day."""
+        today = int(to_days(pd.Timestamp.today().normalize())[0])
+        open_today = self.world.job_pool.open_on(today).any() if len(self.world.job_pool) else False
+        day = today if open_today or today <= self.horizon else self.horizon
+        return (EPOCH + np.timedelta64(day, "D")).astype(dt.date)
+
+    def _day(self, as_of: dt.date | str | None) -> tuple[int, dt.date]:
+        date = pd.Timestamp(as_of).date() if as_of is not None else self.default_as_of()
+        return int(to_days(pd.Timestamp(date))[0]), date
+
+    # ---- jobs -------------------------------------------------------------------
+
+    def _rank_jobs(self, w: _Worker, day: int, *, k: int, scope: str, age_policy: str, cfg: PolicyConfig,
+                   blocked: set[str] | None = None) -> tuple[pd.DataFrame, PairSet, np.ndarray]:
+        pool = self.world.job_pool
+        cand, feas, _ = candidates_for(w.view, pool, 0, day, age_policy=age_policy)
+        scope_names = np.asarray(SCOPE_NAMES)
+        as_of = EPOCH + np.timedelta64(day, "D")
+        if scope in ("local", "province", "outbound"):
+            keep_scope = scope_names[feas.scope] == scope
+            cand, feas_scope, flagged = cand[keep_scope], feas.scope[keep_scope], feas.above_age[keep_scope] | feas.below_age[keep_scope]
+        else:
+            feas_scope, flagged = feas.scope, feas.above_age | feas.below_age
+        if not len(cand):
+            empty = PairSet.one_to_many(w.block, self.world.jobs, as_of, items_idx=cand)
+            return pd.DataFrame(columns=["item_id", "score", "scope", "rank"]), empty, np.zeros((0, 0))
+        model = self.bundle.jobs
+        with threadpool_limits(1):
+            pairs = PairSet.one_to_many(w.block, self.world.jobs, as_of, items_idx=cand)
+            pre = model.prescorer.score(pairs, feas_scope)
+            top = np.argsort(-pre, kind="stable")[: self.settings.max_candidates]
+            sub = cand[top]
+            sub_pairs = PairSet.one_to_many(w.block, self.world.jobs, as_of, items_idx=sub)
+            X = model.ranker.featurizer_.transform(sub_pairs)
+            scores = model.ranker.predict_features(X)
+        age = self._age(w, day)
+        frame = pd.DataFrame(
+            {
+                "item_id": pool.ids[sub],
+                "score": scores,
+                "scope": scope_names[feas_scope[top]],
+                "employer_id": self._jobs["employer_id"].to_numpy(dtype=object)[sub],
+                "occupation": self._occupation[sub],
+                "age_friendly": ~(pool.age_max[sub] < age + 5),
+                "public_welfare": self._public_welfare[sub],
+                "openings": self._jobs["openings"].to_numpy(dtype=float, na_value=1.0)[sub],
+                "row_": np.arange(len(sub)),
+                "job_": sub,
+                "flagged_": flagged[top],
+            }
+        )
+        ranked = rerank(frame, age=age, k=k, scope=scope, cfg=cfg, blocked=blocked)
+        return ranked, sub_pairs, X
+
+    @staticmethod
+    def _age(w: _Worker, day: int) -> float:
+        year = int((EPOCH + np.timedelta64(day, "D")).astype("datetime64[Y]").astype(int) + 1970)
+        return float(year - float(w.view.birth_year[0]))
+
+    def _job_items(self, w: _Worker, ranked: pd.DataFrame, X: np.ndarray, day: int) -> list[RecommendedItem]:
+        skills_names, cert_names = _names(self.settings.taxonomy_extra and str(self.settings.taxonomy_extra))
+        names = list(self.bundle.jobs.feature_names())
+        jobs_block = self.world.jobs
+        w_sk = set(np.asarray(w.block.skill_ids, dtype=object)[w.block.skills[0].indices])
+        w_ct = set(np.asarray(w.block.cert_ids, dtype=object)[w.block.certs[0].indices])
+        expected = w.frame["expected_wage"].iloc[0]
+        expected = None if pd.isna(expected) else float(expected)
+        older = self._age(w, day) >= self.policy.older_worker_age
+        regions = RegionIndex.default()
+        items = []
+        for row in ranked.itertuples(index=False):
+            j = int(row.job_)
+            feats = dict(zip(names, X[int(row.row_)].tolist(), strict=True))
+            job_sk = np.asarray(jobs_block.skill_ids, dtype=object)[jobs_block.skills[j].indices]
+            job_ct = np.asarray(jobs_block.cert_ids, dtype=object)[self.world.job_pool.required[j].indices]
+            matched = [skills_names.get(s, (s, s)) for s in job_sk if s in w_sk]
+            missing = [skills_names.get(s, (s, s)) for s in job_sk if s not in w_sk]
+            missing_certs = [cert_names.get(c, (c, c)) for c in job_ct if c not in w_ct]
+            boost = float(getattr(row, "policy_boost", 0.0) or 0.0)
+            reasons, warnings = job_reasons(
+                feats, scope=row.scope, matched=matched, missing=missing, missing_certs=missing_certs,
+                expected_wage=expected, older_worker_priority=older and boost > 0, age_flagged=bool(row.flagged_),
+            )
+            src = self._jobs.iloc[j]
+            region = str(src["region"])
+            items.append(
+                RecommendedItem(
+                    item_type="job", item_id=str(row.item_id), rank=int(row.rank), score=round(float(row.final_score), 5),
+                    title=str(src["title"]), region=region, place=_place(regions, region), scope=row.scope,
+                    distance_km=_round(feats.get("distance_km")), reasons=reasons, warnings=warnings,
+                    employer_id=_str(src["employer_id"]), employer_name=_str(self._employer_names[j]),
+                    wage_min=_int(src["wage_min"]), wage_max=_int(src["wage_max"]),
+                    net_income=_round(feats.get("net_income")), housing=_bool(src["housing"]),
+                    social_insurance=_bool(src["social_insurance"]), employment_type=_str(src["employment_type"]),
+                    older_worker_priority=older and boost > 0,
+                )
+            )
+        return items
+
+    def recommend_jobs(
+        self,
+        worker: str | WorkerProfile | Mapping[str, Any],
+        *,
+        k: int = 10,
+        scope: str = "all",
+        as_of: dt.date | str | None = None,
+        age_policy: str | None = None,
+        older_worker_weight: float | None = None,
+        _ledger: ExposureLedger | None = None,
+    ) -> Recommendations:
+        """Top ``k`` feasible jobs for a stored worker (by id) or an inline profile."""
+        if scope not in SCOPE_REQUESTS:
+            raise RecommenderError(f"scope must be one of {', '.join(SCOPE_REQUESTS)}")
+        w = self._worker(worker)
+        day, date = self._day(as_of)
+        cfg = self.policy.with_overrides(older_worker_weight=older_worker_weight)
+        policy = age_policy or self.settings.age_policy
+        blocked = _ledger.full() if _ledger is not None else None
+        ranked, _, X = self._rank_jobs(w, day, k=k, scope=scope, age_policy=policy, cfg=cfg, blocked=blocked)
+        if _ledger is not None and len(ranked):
+            _ledger.record(ranked["item_id"].tolist())
+        items = self._job_items(w, ranked, X, day) if len(ranked) else []
+        return Recommendations(
+            worker_id=w.worker_id, item_type="job", as_of=date, scope=scope, model_version=self.version,
+            age_band=str(age_band(self._age(w, day))), items=items,
+        )
+
+    # ---- courses ----------------------------------------------------------------
+
+    def recommend_courses(
+        self,
+        worker: str | WorkerProfile | Mapping[str, Any],
+        *,
+        k: int = 5,
+        as_of: dt.date | str | None = None,
+        older_worker_weight: float | None = None,
+    ) -> Recommendations:
+        """Courses that close the worker's skill gap, with subsidy, own cost and the jobs they open."""
+        w = self._worker(worker)
+        day, date = self._day(as_of)
+        model = self.bundle.courses
+        items: list[RecommendedItem] = []
+        n = len(self.course_pool)
+        if model is not None and n:
+            all_c = np.arange(n)
+            ok, scope = course_feasible(w.view, self.course_pool, np.zeros(n, dtype=np.int64), all_c, day)
+            cand = all_c[ok]
+            if len(cand):
+                as_of64 = EPOCH + np.timedelta64(day, "D")
+                pairs = PairSet.one_to_many(w.block, self.world.courses, as_of64, items_idx=cand)
+                with threadpool_limits(1):
+                    X = model.ranker.featurizer_.transform(pairs)
+                    scores = model.ranker.predict_features(X)
+                _, _, reach = candidates_for(w.view, self.world.job_pool, 0, day, awardable=self.world.awardable)
+                opens = self.world.course_jobs[cand][:, reach] if len(reach) else None
+                n_open = np.asarray(opens.sum(axis=1)).ravel() if opens is not None else np.zeros(len(cand))
+                scope_names = np.asarray(SCOPE_NAMES)[scope[ok]]
+                frame = pd.DataFrame({"item_id": self.course_pool.ids[cand], "score": scores, "scope": scope_names,
+                                      "row_": np.arange(len(cand)), "course_": cand, "opens_": n_open,
+                                      "age_friendly": True})
+                cfg = self.policy.with_overrides(older_worker_weight=older_worker_weight, max_per_employer=k, max_per_occupation=k)
+                ranked = rerank(frame, age=self._age(w, day), k=k, scope="all", cfg=cfg)
+                items = self._course_items(w, ranked, X, reach, day)
+        return Recommendations(
+            worker_id=w.worker_id, item_type="course", as_of=date, scope="all", model_version=self.version,
+            age_band=str(age_band(self._age(w, day))), items=items,
+        )
+
+    def _course_items(self, w: _Worker, ranked: pd.DataFrame, X: np.ndarray, reach: np.ndarray, day: int) -> list[RecommendedItem]:
+        skills_names, _ = _names(self.settings.taxonomy_extra and str(self.settings.taxonomy_extra))
+        names = list(self.bundle.courses.feature_names())
+        block = self.world.courses
+        w_sk = set(np.asarray(w.block.skill_ids, dtype=object)[w.block.skills[0].indices])
+        older = self._age(w, day) >= self.policy.older_worker_age
+        regions = RegionIndex.default()
+        items = []
+        for row in ranked.itertuples(index=False):
+            c = int(row.course_)
+            feats = dict(zip(names, X[int(row.row_)].tolist(), strict=True))
+            src = self._courses.iloc[c]
+            course_sk = np.asarray(block.skill_ids, dtype=object)[block.skills[c].indices]
+            new = [skills_names.get(s, (s, s)) for s in course_sk if s not in w_sk]
+            fee, subsidy = _int(src["fee"]), _int(src["subsidy"])
+            own = max(0, (fee or 0) - (subsidy or 0)) if fee is not None else None
+            opens_idx = reach[self.world.course_jobs[c][:, reach].indices] if len(reach) else np.zeros(0, dtype=int)
+            opens = [str(x) for x in self.world.job_pool.ids[opens_idx][:20]]
+            reasons, warnings = course_reasons(
+                feats, scope=row.scope, new_skills=new, certificate=_str(src["certificate"]), own_cost=own,
+                subsidy=subsidy, opens_jobs=len(opens_idx), older_worker_priority=older and float(getattr(row, "policy_boost", 0) or 0) > 0,
+            )
+            region = str(src["region"])
+            start = src["start_on"]
+            items.append(
+                RecommendedItem(
+                    item_type="course", item_id=str(row.item_id), rank=int(row.rank), score=round(float(row.final_score), 5),
+                    title=str(src["title"]), region=region, place=_place(regions, region), scope=row.scope,
+                    distance_km=_round(feats.get("distance_km")), reasons=reasons, warnings=warnings,
+                    certificate=_str(src["certificate"]), fee=fee, subsidy=subsidy, own_cost=own,
+                    start_on=None if pd.isna(start) else pd.Timestamp(start).date(), mode=_str(src["mode"]), opens_jobs=opens,
+                )
+            )
+        return items
+
+    # ---- batch ------------------------------------------------------------------
+
+    def recommend_batch(
+        self,
+        workers: Sequence[str | WorkerProfile | Mapping[str, Any]],
+        *,
+        item_type: str = "job",
+        k: int = 10,
+        scope: str = "all",
+        as_of: dt.date | str | None = None,
+        age_policy: str | None = None,
+    ) -> list[Recommendations | RecommenderError]:
+        """Many workers at once; job exposure is capped by openings across the batch.
+
+        An unknown worker or invalid profile yields its error in place, so one bad
+        entry never costs the others their recommendations.
+        """
+        ledger = ExposureLedger(self.policy)
+        ledger.register(pd.DataFrame({"item_id": self.world.job_pool.ids, "openings": self._jobs["openings"].astype("Float64")}))
+        out: list[Recommendations | RecommenderError] = []
+        for worker in workers:
+            try:
+                if item_type == "course":
+                    out.append(self.recommend_courses(worker, k=k, as_of=as_of))
+                else:
+                    out.append(self.recommend_jobs(worker, k=k, scope=scope, as_of=as_of, age_policy=age_policy, _ledger=ledger))
+            except RecommenderError as exc:
+                out.append(exc)
+        return out
+
+
+def _place(regions: RegionIndex, code: str) -> str | None:
+    try:
+        return regions.get(code).full_name
+    except Exception:  # an unknown code never breaks a response
+        return None
+
+
+def _str(v: Any) -> str | None:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
+
+
+def _int(v: Any) -> int | None:
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def _bool(v: Any) -> bool | None:
+    return None if v is None or pd.isna(v) else bool(v)
+
+
+def _round(v: Any, nd: int = 1) -> float | None:
+    if v is None:
+        return None
+    f = float(v)
+    return None if np.isnan(f) else round(f, nd)
