@@ -1,12 +1,17 @@
 """Shared machinery of the pair featurisers: gathering, fast paths, geography, age.
 
 Two shapes of :class:`PairSet` matter. Serving asks for *one worker against
-many items*: worker values are then scalars, skill products are one sparse
-matrix-vector product over the item block, and anything that depends only on
-the (worker, item region) pair is computed once per distinct item region (a
-few thousand) and gathered. Training asks for *many mixed pairs*: rows are
-gathered from both blocks and multiplied element-wise. Both give the same
-numbers (a test checks it); neither loops over pairs in Python.
+many items*: worker values are then scalars; a skill product touches only the
+item entries in the worker's few skill columns (a column gather on a cached
+CSC copy and a ``bincount``); anything that depends only on the (worker, item
+region) pair is computed once per distinct item region (a few thousand) and
+gathered; item-only columns are computed once per block and copied. Training
+asks for *many mixed pairs*: rows are gathered from both blocks and multiplied
+element-wise. Both give the same numbers (a test checks it); neither loops
+over pairs in Python.
+
+Blocks are not mutated after encoding, so derived matrices and arrays are
+cached on them (``EntityBlock._cached``); a new block starts with no cache.
 """
 
 from __future__ import annotations
@@ -132,8 +137,11 @@ class PairView:
         )
         as_of = pairs.as_of
         if as_of.ndim == 0:
-            self.as_of_days: np.ndarray | float = float((as_of - EPOCH).astype(np.int64))
-            self.as_of_year: np.ndarray | float = float(as_of.astype("datetime64[Y]").astype(np.int64) + 1970)
+            missing = bool(np.isnat(as_of))
+            self.as_of_days: np.ndarray | float = np.nan if missing else float((as_of - EPOCH).astype(np.int64))
+            self.as_of_year: np.ndarray | float = (
+                np.nan if missing else float(as_of.astype("datetime64[Y]").astype(np.int64) + 1970)
+            )
         else:
             days = (as_of - EPOCH).astype(np.float64)
             days[np.isnat(as_of)] = np.nan
