@@ -550,3 +550,13 @@ def test_mismatched_vocabularies_are_refused(blocks, job_features):
     )
     with pytest.raises(ValueError, match="taxonomy"):
         job_features.transform(PairSet(blocks["workers"], other, [0], [0], AS_OF))
+
+
+def test_prepare_builds_caches_without_changing_output(blocks, job_features, course_features, encoders, frames):
+    fresh_jobs = encoders["jobs"].transform(frames["jobs"])
+    pairs = PairSet.one_to_many(blocks["workers"], fresh_jobs, AS_OF, worker=0)
+    assert job_features.prepare(fresh_jobs) is fresh_jobs and fresh_jobs._cache
+    np.testing.assert_array_equal(
+        job_features.transform(pairs), job_features.transform(PairSet.one_to_many(blocks["workers"], blocks["jobs"], AS_OF))
+    )
+    course_features.prepare(blocks["courses"])

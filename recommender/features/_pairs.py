@@ -286,6 +286,28 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
             block._cached("m:occ_groups", lambda b=block: max_product(b.occupations, self.groups_))
             block._cached("m:occ_majors", lambda b=block: max_product(b.occupations, self.majors_))
 
+    #: derived item matrices the one-worker path gathers columns from
+    _ITEM_MATRICES: tuple[str, ...] = ("skills", "skills_bin", "certs_bin", "occupations", "occ_groups", "occ_majors")
+
+    def prepare(self, items: EntityBlock) -> EntityBlock:
+        """Build an items block's caches now (region groups, CSC copies, item-only
+        columns), so the first request after start-up is as fast as the others.
+
+        Keep one block of open items and select candidates with
+        ``PairSet.one_to_many(..., items_idx=...)``: ``EntityBlock.take`` makes a
+        new block, whose caches start empty.
+        """
+        check_is_fitted(self, "skill_ids_")
+        region_groups(items)
+        self._set_groups(items)
+        for name in self._ITEM_MATRICES:
+            derived_csc(items, name)
+        self._prepare_items(items)
+        return items
+
+    def _prepare_items(self, items: EntityBlock) -> None:
+        """Featuriser-specific item caches (overridden)."""
+
     def _item_static(self, items: EntityBlock, key: object, build: Any) -> np.ndarray:
         """Item-only feature rows (k x n_items float32), computed once per block and key."""
         return items._cached(("static", type(self).__name__, key), build)

@@ -124,7 +124,10 @@ class PairSet:
 
     ``as_of`` is one date for all pairs (a 0-d array) or one per pair. Build one
     worker against a whole block with :meth:`one_to_many`; featurisers detect
-    that shape and take a faster path.
+    that shape and take a faster path. To featurise a worker's candidates, keep
+    the full block of open items and pass ``items_idx`` rather than
+    ``items.take(...)``: the block's caches (built by the first request, or by
+    ``featuriser.prepare(items)``) are then reused.
     """
 
     workers: EntityBlock

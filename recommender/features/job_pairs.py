@@ -141,6 +141,16 @@ class JobPairFeatures(PairFeaturizer):
 
         return self._item_static(items, ("living", costs), build)
 
+    def _prepare_items(self, items) -> None:  # type: ignore[no-untyped-def]
+        self._static(items)
+        self._living(items, self.living_costs if self.living_costs is not None else LivingCosts())
+        self._skill_mass(items)
+        items._cached("education_rank", lambda: education_rank(items.num["education_min"]))
+
+    def _skill_mass(self, items) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """IDF mass of each job's skills (the denominator of skill_overlap_idf)."""
+        return items._cached(("skill_mass", self._token), lambda: items.skills @ self.idf_)
+
     def transform(self, pairs: PairSet) -> np.ndarray:
         """(n_pairs x n_features) float32."""
         pairs = self._check_pairs(pairs)
@@ -160,7 +170,7 @@ class JobPairFeatures(PairFeaturizer):
         # -- skills, certificates, occupations ---------------------------------------------------
         idf = self.idf_
         weighted = v.dot("skills", "skills", idf)
-        mass = v.per_item(items._cached(("skill_mass", self._token), lambda: items.skills @ idf))
+        mass = v.per_item(self._skill_mass(items))
         n_job_skills = v.item("n_skills").astype(np.float64)
         share_num = v.dot("skills_bin", "skills")
         matched = v.dot("skills_bin", "skills_held")
