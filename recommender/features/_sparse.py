@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["rows_to_csr", "row_arrays", "max_product", "binarise", "link_matrix"]
+__all__ = ["rows_to_csr", "row_arrays", "max_product", "binarise", "link_matrix", "replace_rows"]
 
 
 def rows_to_csr(rows: Sequence[tuple[np.ndarray, np.ndarray]], n_cols: int) -> sp.csr_matrix:
@@ -84,4 +84,17 @@ def binarise(m: sp.csr_matrix, threshold: float = 0.0) -> sp.csr_matrix:
     out = m.copy()
     out.data = (out.data > threshold).astype(np.float32)
     out.eliminate_zeros()
+    return out
+
+
+def replace_rows(m: sp.csr_matrix, rows: np.ndarray, new: sp.csr_matrix) -> sp.csr_matrix:
+    """``m`` with ``m[rows]`` replaced by the rows of ``new`` (vectorised)."""
+    keep = np.ones(m.shape[0], dtype=np.float32)
+    keep[rows] = 0.0
+    scatter = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, np.arange(len(rows)))), shape=(m.shape[0], len(rows))
+    )
+    out = (sp.diags(keep) @ m + scatter @ new).tocsr().astype(np.float32)
+    out.eliminate_zeros()
+    out.sort_indices()
     return out

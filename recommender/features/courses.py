@@ -17,9 +17,8 @@ import pandas as pd
 from recommender.contract import COURSE_MODES
 from recommender.features._columns import day_col, enum_col, num_col, region_arrays, text_col
 from recommender.features._encoder import BaseEncoder
-from recommender.features._sparse import max_product
+from recommender.features._sparse import max_product, replace_rows
 from recommender.features.block import EntityBlock
-from recommender.features.jobs import _replace_rows
 from recommender.normalise import clean_text
 from recommender.normalise.hints import strip_posting_noise
 
@@ -97,7 +96,7 @@ class CourseEncoder(BaseEncoder):
             guessed, _ = self._encode_cells(core[empty], "skill")
             attested = max_product(certs[empty], v.cert_skills)
             guessed = guessed.maximum(attested) * float(self.title_skill_weight)
-            skills = _replace_rows(skills, empty, guessed)
+            skills = replace_rows(skills, empty, guessed)
             from_title[empty] = (np.diff(guessed.indptr) > 0).astype(np.float32)
 
         occ = self._classify_titles(core, int(self.title_top_k), float(self.title_min_score))
@@ -105,7 +104,7 @@ class CourseEncoder(BaseEncoder):
         none = np.flatnonzero(occ_from_title == 0)
         if len(none):
             derived = max_product(skills[none], v.skill_occupations) * float(self.skill_occupation_weight)
-            occ = _replace_rows(occ, none, derived)
+            occ = replace_rows(occ, none, derived)
 
         fee, subsidy = num_col(frame, "fee"), num_col(frame, "subsidy")
         num: dict[str, np.ndarray] = dict(region_arrays(text_col(frame, "region")))

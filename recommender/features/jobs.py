@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from recommender.contract import EDUCATION_LEVELS, EMPLOYMENT_TYPES
 from recommender.features._columns import bool_col, day_col, distinct, enum_col, num_col, per_distinct, region_arrays, text_col
 from recommender.features._encoder import BaseEncoder
-from recommender.features._sparse import max_product
+from recommender.features._sparse import max_product, replace_rows
 from recommender.features.block import EntityBlock
 from recommender.normalise import clean_text
 from recommender.normalise.hints import strip_posting_noise
@@ -120,7 +119,7 @@ class JobEncoder(BaseEncoder):
                 guessed, _ = self._encode_cells(core, "skill")
                 guessed = guessed * float(self.title_skill_weight)
                 rows = np.flatnonzero(empty)
-                skills = _replace_rows(skills, rows, guessed)
+                skills = replace_rows(skills, rows, guessed)
                 from_title[rows] = (np.diff(guessed.indptr) > 0).astype(np.float32)
         certs, _ = self._encode_cells(text_col(frame, "certificates"), "cert")
 
@@ -129,8 +128,8 @@ class JobEncoder(BaseEncoder):
         occ_from_title = (np.diff(occ.indptr) > 0).astype(np.float32)
         no_title = np.flatnonzero(occ_from_title == 0)
         if len(no_title):
-            derived = max_product(skills[no_title], v.skill_occupations) * float(self.skill_occupation_weight)
-            occ = _replace_rows(occ, no_title, derived)
+            from_skills = max_product(skills[no_title], v.skill_occupations) * float(self.skill_occupation_weight)
+            occ = replace_rows(occ, no_title, from_skills)
 
         num: dict[str, np.ndarray] = dict(region_arrays(text_col(frame, "region")))
         wage_min, wage_max = num_col(frame, "wage_min"), num_col(frame, "wage_max")
@@ -189,13 +188,3 @@ class JobEncoder(BaseEncoder):
             n_certs=np.diff(certs.indptr).astype(np.float32),
         )
         return self._block(ids, skills, certs, occ, num)
-
-
-def _replace_rows(m: sp.csr_matrix, rows: np.ndarray, new: sp.csr_matrix) -> sp.csr_matrix:
-    """``m`` with ``m[rows]`` replaced by the rows of ``new`` (vectorised)."""
-    keep = np.ones(m.shape[0], dtype=np.float32)
-    keep[rows] = 0.0
-    scatter = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, np.arange(len(rows)))), shape=(m.shape[0], len(rows))
-    )
-    return (sp.diags(keep) @ m + scatter @ new).tocsr().astype(np.float32)
