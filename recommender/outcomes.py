@@ -31,7 +31,6 @@ ITEM_TYPES: dict[str, tuple[FileSpec, str]] = {
     "course": (BY_NAME["enrolments"], "course_id"),
 }
 FIELDS = ("worker_id", "item_type", "item_id", "outcome", "date")
-SOURCE = "api:outcomes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +148,9 @@ def record_outcomes(
     positions: dict[str, list[int]] = {t: [] for t in ITEM_TYPES}
     for i, item in enumerate(items):
         kind = str(_get(item, "item_type") or "").strip().lower()
-        if kind not in ITEM_TYPES:
+        if not kind:
+            problems.append(OutcomeProblem(i, "item_type", "", "required value missing (job or course)"))
+        elif kind not in ITEM_TYPES:
             problems.append(OutcomeProblem(i, "item_type", str(_get(item, "item_type")), "not one of: job, course"))
         else:
             positions[kind].append(i)

@@ -5,37 +5,44 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends
-from pydantic import BaseModel, ConfigDict, Field
 import sqlalchemy as sa
-from fastapi import Query
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from api.deps import SettingsDep, StoreDep, allow
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem
+from api.records import Page
 from api.security import Action
 from recommender.contract import COURSE_OUTCOMES, JOB_OUTCOMES
 from recommender.outcomes import OutcomeError, record_outcomes
 from recommender.store import TABLES
-from api.records import Page
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], responses=ERROR_RESPONSES)
 
 MAX_ITEMS = 10_000
-OutcomeName = Literal[tuple(dict.fromkeys(JOB_OUTCOMES + COURSE_OUTCOMES))]  # type: ignore[valid-type]
+OUTCOME_NAMES = tuple(dict.fromkeys(JOB_OUTCOMES + COURSE_OUTCOMES))
 
 
 class OutcomeIn(BaseModel):
-    """One outcome: a placement row (job) or an enrolment row (course) of the contract."""
+    """One outcome: a placement row (job) or an enrolment row (course) of the contract.
+
+    Fields are taken as the cells of a contract row and checked by the import's
+    validation (so ``Hired`` is accepted like in a file); the schema shows the
+    values that validation accepts.
+    """
 
     model_config = ConfigDict(extra="ignore", json_schema_extra={
         "examples": [{"worker_id": "W1", "item_type": "job", "item_id": "J1", "outcome": "hired", "date": "2024-03-20"}]
     })
 
-    worker_id: str = Field(max_length=200)
-    item_type: Literal["job", "course"]
-    item_id: str = Field(max_length=200)
-    outcome: OutcomeName = Field(description=f"jobs: {', '.join(JOB_OUTCOMES)}; courses: {', '.join(COURSE_OUTCOMES)}")  # type: ignore[valid-type]
-    date: dt.date
+    worker_id: Annotated[str | None, WithJsonSchema({"type": "string", "maxLength": 64})] = None
+    item_type: Annotated[str | None, WithJsonSchema({"type": "string", "enum": ["job", "course"]})] = None
+    item_id: Annotated[str | None, WithJsonSchema({"type": "string", "maxLength": 64, "description": "job_id or course_id"})] = None
+    outcome: Annotated[str | None, WithJsonSchema({
+        "type": "string", "enum": list(OUTCOME_NAMES),
+        "description": f"jobs: {', '.join(JOB_OUTCOMES)}; courses: {', '.join(COURSE_OUTCOMES)}",
+    })] = None
+    date: Annotated[dt.date | str | None, WithJsonSchema({"type": "string", "format": "date"})] = None
 
 
 class OutcomesRecorded(BaseModel):
