@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
+from recommender.threads import limit_threads
 
 from recommender.bundle import ModelBundle
 from recommender.candidates import WorkerView, candidates_for, to_days
@@ -108,6 +108,10 @@ class Recommender:
         j = snapshot.jobs
         self._jobs = j.reset_index(drop=True)
         self._courses = snapshot.courses.reset_index(drop=True)
+        # plain object arrays: per-item lookups on the request path without pandas indexing
+        self._job_cols = {c: self._jobs[c].astype(object).where(self._jobs[c].notna(), None).to_numpy()
+                          for c in ("title", "region", "employer_id", "wage_min", "wage_max", "housing",
+                                    "social_insurance", "employment_type")}
         names = snapshot.employers.set_index("employer_id")["name"] if len(snapshot.employers) else pd.Series(dtype=object)
         self._employer_names = j["employer_id"].map(names).to_numpy(dtype=object)
         self._public_welfare = (j["employment_type"] == "public_welfare").to_numpy()
@@ -202,7 +206,7 @@ class Recommender:
             empty = PairSet.one_to_many(w.block, self.world.jobs, as_of, items_idx=cand)
             return pd.DataFrame(columns=["item_id", "score", "scope", "rank"]), empty, np.zeros((0, 0))
         model = self.bundle.jobs
-        with threadpool_limits(1):
+        with limit_threads(1):
             pairs = PairSet.one_to_many(w.block, self.world.jobs, as_of, items_idx=cand)
             pre = model.prescorer.score(pairs, feas_scope)
             top = np.argsort(-pre, kind="stable")[: self.settings.max_candidates]
@@ -243,7 +247,6 @@ class Recommender:
         expected = w.frame["expected_wage"].iloc[0]
         expected = None if pd.isna(expected) else float(expected)
         older = self._age(w, day) >= self.policy.older_worker_age
-        regions = RegionIndex.default()
         items = []
         for row in ranked.itertuples(index=False):
             j = int(row.job_)
@@ -258,17 +261,17 @@ class Recommender:
                 feats, scope=row.scope, matched=matched, missing=missing, missing_certs=missing_certs,
                 expected_wage=expected, older_worker_priority=older and boost > 0, age_flagged=bool(row.flagged_),
             )
-            src = self._jobs.iloc[j]
-            region = str(src["region"])
+            col = {name: values[j] for name, values in self._job_cols.items()}
+            region = str(col["region"])
             items.append(
                 RecommendedItem(
                     item_type="job", item_id=str(row.item_id), rank=int(row.rank), score=round(float(row.final_score), 5),
-                    title=str(src["title"]), region=region, place=_place(regions, region), scope=row.scope,
+                    title=str(col["title"]), region=region, place=_place(region), scope=row.scope,
                     distance_km=_round(feats.get("distance_km")), reasons=reasons, warnings=warnings,
-                    employer_id=_str(src["employer_id"]), employer_name=_str(self._employer_names[j]),
-                    wage_min=_int(src["wage_min"]), wage_max=_int(src["wage_max"]),
-                    net_income=_round(feats.get("net_income")), housing=_bool(src["housing"]),
-                    social_insurance=_bool(src["social_insurance"]), employment_type=_str(src["employment_type"]),
+                    employer_id=_str(col["employer_id"]), employer_name=_str(self._employer_names[j]),
+                    wage_min=_int(col["wage_min"]), wage_max=_int(col["wage_max"]),
+                    net_income=_round(feats.get("net_income")), housing=_bool(col["housing"]),
+                    social_insurance=_bool(col["social_insurance"]), employment_type=_str(col["employment_type"]),
                     older_worker_priority=older and boost > 0,
                 )
             )
@@ -325,7 +328,7 @@ class Recommender:
             if len(cand):
                 as_of64 = EPOCH + np.timedelta64(day, "D")
                 pairs = PairSet.one_to_many(w.block, self.world.courses, as_of64, items_idx=cand)
-                with threadpool_limits(1):
+                with limit_threads(1):
                     X = model.ranker.featurizer_.transform(pairs)
                     scores = model.ranker.predict_features(X)
                 _, _, reach = candidates_for(w.view, self.world.job_pool, 0, day, awardable=self.world.awardable)
@@ -349,7 +352,6 @@ class Recommender:
         block = self.world.courses
         w_sk = set(np.asarray(w.block.skill_ids, dtype=object)[w.block.skills[0].indices])
         older = self._age(w, day) >= self.policy.older_worker_age
-        regions = RegionIndex.default()
         items = []
         for row in ranked.itertuples(index=False):
             c = int(row.course_)
@@ -370,7 +372,7 @@ class Recommender:
             items.append(
                 RecommendedItem(
                     item_type="course", item_id=str(row.item_id), rank=int(row.rank), score=round(float(row.final_score), 5),
-                    title=str(src["title"]), region=region, place=_place(regions, region), scope=row.scope,
+                    title=str(src["title"]), region=region, place=_place(region), scope=row.scope,
                     distance_km=_round(feats.get("distance_km")), reasons=reasons, warnings=warnings,
                     certificate=_str(src["certificate"]), fee=fee, subsidy=subsidy, own_cost=own,
                     start_on=None if pd.isna(start) else pd.Timestamp(start).date(), mode=_str(src["mode"]), opens_jobs=opens,
@@ -409,9 +411,10 @@ class Recommender:
         return out
 
 
-def _place(regions: RegionIndex, code: str) -> str | None:
+@lru_cache(maxsize=65536)
+def _place(code: str) -> str | None:
     try:
-        return regions.get(code).full_name
+        return RegionIndex.default().get(code).full_name
     except Exception:  # an unknown code never breaks a response
         return None
 

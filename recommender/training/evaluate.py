@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from recommender.threads import limit_threads
 
 from recommender import columns as C
 from recommender.candidates import candidates_for, check_pairs, to_days
@@ -123,7 +123,7 @@ def evaluate_jobs(
     public_welfare = (jobs_frame["employment_type"] == "public_welfare").to_numpy()
     employers = jobs_frame["employer_id"].to_numpy()
     age_max = world.job_pool.age_max
-    with threadpool_limits(1):
+    with limit_threads(1):
         for q in queries:
             cand, feas, _ = candidates_for(world.worker_view, world.job_pool, q.w, q.day, age_policy="strict")
             if not len(cand):
@@ -202,7 +202,7 @@ def evaluate_courses(
     ids = world.courses.ids
     all_courses = np.arange(len(world.courses))
     scope_names = np.asarray(SCOPE_NAMES)
-    with threadpool_limits(1):
+    with limit_threads(1):
         for q in queries:
             ok, scope = course_feasible(world.worker_view, pool, np.full(len(all_courses), q.w), all_courses, q.day)  # type: ignore[arg-type]
             cand = all_courses[ok]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from recommender.threads import limit_threads
 
 from recommender.bundle import ModelBundle
 from recommender.errors import RecommenderError
@@ -81,7 +81,7 @@ def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progres
     world = EncodedWorld.build(snapshot, encoders, certs_as_of=split.cutoff)
     tp = training_pairs(world, train, negatives=cfg.negatives, seed=cfg.seed)
     _say(progress, f"job training pairs: {len(tp.y):,} ({int((tp.y > 0).sum()):,} taken up)")
-    with threadpool_limits(cfg.n_threads):
+    with limit_threads(cfg.n_threads):
         model = fit_job_model(tp, objective=cfg.objective, seed=cfg.seed)
     _say(progress, "evaluating jobs on the held-out window ...")
     _, per_worker = evaluate_jobs(
@@ -103,7 +103,7 @@ def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progres
         pool = CoursePool.build(snapshot.courses)
         ctp = course_training_pairs(world, pool, c_train, snapshot.placements.loc[snapshot.placements["date"] < split.cutoff],
                                     negatives=cfg.course_negatives, seed=cfg.seed)
-        with threadpool_limits(cfg.n_threads):
+        with limit_threads(cfg.n_threads):
             cmodel = fit_course_model(world, ctp, seed=cfg.seed)
         _say(progress, "evaluating courses on the held-out window ...")
         course_table = summary_table(evaluate_courses(world, cmodel, pool, c_train, c_test, baselines=B.all_baselines(cfg.seed)))
@@ -138,7 +138,7 @@ def fit_bundle(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | Non
         raise RecommenderError("no job take-ups (applied, hired, retained) in the store: nothing to learn from")
     tp = training_pairs(world, job_pairs, negatives=cfg.negatives, seed=cfg.seed)
     _say(progress, f"fitting the job ranker on {len(tp.y):,} pairs ...")
-    with threadpool_limits(cfg.n_threads):
+    with limit_threads(cfg.n_threads):
         jobs: JobModel = fit_job_model(tp, objective=cfg.objective, seed=cfg.seed)
     courses: CourseModel | None = None
     course_pairs = graded_pairs(snapshot.enrolments, "course_id", COURSE_GRADES)
@@ -146,7 +146,7 @@ def fit_bundle(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | Non
         pool = CoursePool.build(snapshot.courses)
         ctp = course_training_pairs(world, pool, course_pairs, snapshot.placements, negatives=cfg.course_negatives, seed=cfg.seed)
         _say(progress, f"fitting the course ranker on {len(ctp.y):,} pairs ...")
-        with threadpool_limits(cfg.n_threads):
+        with limit_threads(cfg.n_threads):
             courses = fit_course_model(world, ctp, seed=cfg.seed)
     rows = {"job_pairs": len(job_pairs), "job_training_rows": len(tp.y), "course_pairs": len(course_pairs)}
     return ModelBundle(encoders, jobs, courses, params=asdict(cfg)), rows
