@@ -51,6 +51,7 @@ class ModelHolder:
         self._seen: tuple[int, int, str | None] | None = None  # pointer signature last acted on
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stale: str | None = None
 
     @property
     def version(self) -> str | None:
@@ -108,11 +109,24 @@ class ModelHolder:
         if self.metrics is not None:
             self.metrics.inc("model_load_failures")
 
+    def mark_stale(self, reason: str) -> None:
+        """The store's jobs, courses or employers changed: reload the serving version on the next check.
+
+        The Recommender encodes the open items once when it loads, so new or edited
+        postings reach recommendations after this reload (debounced by the poll interval).
+        """
+        self._stale = reason
+
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self.settings.model_poll_seconds)
             try:
-                await self.refresh()
+                if self._stale is not None and self.current is not None:
+                    log.info("reloading model %s: %s", self.version, self._stale)
+                    self._stale = None
+                    await self.refresh(force=True)
+                else:
+                    await self.refresh()
             except Exception:  # keep watching whatever happens
                 log.exception("model refresh failed")
 

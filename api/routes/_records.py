@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel
 
-from api.deps import SettingsDep, StoreDep, allow
+from api.deps import ModelHolderDep, SettingsDep, StoreDep, allow
 from api.errors import ApiError, ErrorBody, ErrorItem
 from api.records import get_record, input_model, put_record
 from api.security import Action
@@ -52,10 +52,13 @@ def add_record_routes(router: APIRouter, spec: FileSpec, public_model: type[Base
         response: Response,
         store: StoreDep,
         settings: SettingsDep,
+        holder: ModelHolderDep,
         record_id: RecordId,  # type: ignore[valid-type]
     ) -> Any:
         record, result = put_record(store, spec, record_id, body, max_cell_chars=settings.max_cell_chars)
         response.status_code = 201 if result.inserted else 200
+        if spec.name != "workers" and (result.inserted or result.updated):
+            holder.mark_stale(f"{label} {record_id} written")  # the serving model encodes jobs, courses and employers at load
         response.headers["X-Record-Status"] = "created" if result.inserted else ("updated" if result.updated else "unchanged")
         return record
 

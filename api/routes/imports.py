@@ -8,12 +8,15 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from api import multipart
-from api.deps import SettingsDep, StoreDep, allow
+from api.deps import ModelHolderDep, SettingsDep, StoreDep, allow
 from api.errors import ERROR_RESPONSES, ApiError, ErrorItem
 from api.security import Action
 from recommender.contract import FILES, spec_for
 from recommender.errors import ContractError
 from recommender.ingest import SUFFIXES, Source, ingest
+
+# Files the serving model encodes when it loads; a change to them triggers a reload.
+ITEM_FILES = frozenset({"jobs", "courses", "employers"})
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"], responses=ERROR_RESPONSES)
 
@@ -51,7 +54,7 @@ _FORM_SCHEMA = {
         "import report; rejected rows do not make it an error."
     ),
 )
-async def import_files(request: Request, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
+async def import_files(request: Request, store: StoreDep, settings: SettingsDep, holder: ModelHolderDep) -> dict[str, Any]:
     body = await request.body()
     try:
         parts = multipart.parse(body, request.headers.get("content-type"))
@@ -82,4 +85,7 @@ async def import_files(request: Request, store: StoreDep, settings: SettingsDep)
     report = await run_in_threadpool(
         ingest, sources, store, max_cell_chars=settings.max_cell_chars, max_errors=settings.max_errors_reported
     )
+    changed = sorted({f.kind for f in report.files if f.inserted or f.updated} & ITEM_FILES)
+    if changed:
+        holder.mark_stale(f"imported {', '.join(changed)}")
     return report.to_dict()

@@ -118,10 +118,21 @@ class BatchRequest(BaseModel):
     as_of: dt.date | None = None
 
 
+class BatchEntryError(BaseModel):
+    """A batch entry that got no recommendations (the others still did)."""
+
+    index: int = Field(description="position of the worker in the request")
+    worker_id: str | None = None
+    code: str
+    detail: str
+    errors: list[ErrorItem] = Field(default_factory=list)
+
+
 class BatchResponse(BaseModel):
     model_version: str
-    data: list[Recommendations]
+    data: list[Recommendations | BatchEntryError] = Field(description="one entry per worker, in request order: recommendations, or why there are none")
     count: int
+    failed: int = Field(0, description="entries that are errors")
 
 
 def _missing_workers(store: Store, ids: Sequence[str]) -> set[str]:
@@ -151,10 +162,19 @@ def _library_error(exc: RecommenderError, loc: list[str | int], worker_id: str |
         what = f"worker {worker_id} not found" if worker_id else str(exc)
         return ApiError(404, "not_found", what, [ErrorItem(loc=loc, msg=str(exc))])
     items = recommender_error_items(exc, loc) or [ErrorItem(loc=loc, msg=str(exc))]
-    code = getattr(exc, "code", "validation_error")
-    if code in ("error", "contract_error"):
-        code = "validation_error"
-    return ApiError(422, code, str(exc), items)
+    return ApiError(422, "validation_error", f"invalid {'profile' if loc[-1] == 'profile' else 'request'}: {exc}", items)
+
+
+def _entry_error(index: int, worker: Any, exc: Exception) -> BatchEntryError:
+    """A failed batch entry, in the shape of an error body (404/422 semantics, per entry)."""
+    loc: list[str | int] = ["body", "workers", index]
+    wid = worker if isinstance(worker, str) else getattr(worker, "worker_id", None)
+    if isinstance(exc, NotFoundError):
+        return BatchEntryError(index=index, worker_id=wid, code="not_found", detail=f"worker {wid} not found",
+                               errors=[ErrorItem(loc=loc, msg=str(exc))])
+    items = recommender_error_items(exc, loc) if isinstance(exc, RecommenderError) else []
+    return BatchEntryError(index=index, worker_id=wid, code="validation_error", detail=str(exc),
+                           errors=items or [ErrorItem(loc=loc, msg=str(exc))])
 
 
 def _write_log(store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> None:
@@ -219,7 +239,11 @@ def recommend_courses(
     "/batch",
     response_model=BatchResponse,
     summary="Jobs or courses for many workers at once",
-    description="Capacity-aware across the batch: a job's openings are shared out among the workers of the batch.",
+    description=(
+        "Capacity-aware across the batch: a job's openings are shared out among the workers of the batch. "
+        "An unknown worker id or an invalid profile gives an error entry in its place (code, detail, errors); "
+        "the other workers still get their recommendations."
+    ),
 )
 def recommend_batch(
     req: BatchRequest, role: RoleDep, rec: RecommenderDep, store: StoreDep, metrics: MetricsDep,
@@ -228,16 +252,21 @@ def recommend_batch(
     if len(req.workers) > settings.max_batch_workers:
         msg = f"at most {settings.max_batch_workers} workers per batch (got {len(req.workers)}); split the batch"
         raise ApiError(422, "validation_error", msg, [ErrorItem(loc=["body", "workers"], msg=msg)])
-    ids = [(["body", "workers", i], w) for i, w in enumerate(req.workers) if isinstance(w, str)]
-    _check_by_id(role, store, ids)  # type: ignore[arg-type]
+    if role == Role.portal and any(isinstance(w, str) for w in req.workers):
+        raise ApiError(403, "forbidden", "a portal key may only send inline profiles, not stored worker ids")
     try:
-        results = rec.recommend_batch(list(req.workers), item_type=req.item_type, k=req.k, scope=req.scope, as_of=req.as_of)
+        results = list(rec.recommend_batch(list(req.workers), item_type=req.item_type, k=req.k, scope=req.scope, as_of=req.as_of))
     except RecommenderError as exc:
         raise _library_error(exc, ["body", "workers"], None) from exc
-    results = list(results)
+    data: list[Any] = []
     by_source: dict[str, list[Any]] = {"store": [], "profile": []}
-    for w, r in zip(req.workers, results, strict=False):
+    for i, (w, r) in enumerate(zip(req.workers, results, strict=True)):
+        if isinstance(r, Exception):
+            data.append(_entry_error(i, w, r))
+            continue
+        data.append(r)
         by_source["store" if isinstance(w, str) else "profile"].append(r)
-    version = _version(results[0], rec) if results else str(getattr(rec, "version", ""))
+    served = [r for r in data if not isinstance(r, BatchEntryError)]
+    version = _version(served[0], rec) if served else str(getattr(rec, "version", ""))
     _served(background, response, store, metrics, by_source, req.item_type, version)
-    return {"model_version": version, "data": results, "count": len(results)}
+    return {"model_version": version, "data": data, "count": len(data), "failed": len(data) - len(served)}

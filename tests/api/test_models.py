@@ -120,3 +120,20 @@ def test_fake_loader_is_only_for_tests() -> None:
     from api.serving import default_loader
 
     assert default_loader is not fake_loader
+
+
+def test_new_postings_reload_the_serving_model(client: TestClient) -> None:
+    """The model encodes open jobs when it loads: a written job makes the service reload the same version."""
+    holder = client.app.state.models
+    first = holder.current
+    r = client.put("/v1/jobs/J9", json={"title": "焊工", "region": "440305", "posted_on": "2024-05-01"}, headers=A)
+    assert r.status_code == 201
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and holder.current is first:
+        time.sleep(0.05)
+    assert holder.current is not first and holder.version == "v1"
+    # a worker edit does not (workers are read per request)
+    second = holder.current
+    client.put("/v1/workers/W9", json={"birth_year": 1990, "home_region": "510112"}, headers=A)
+    time.sleep(0.3)
+    assert holder.current is second

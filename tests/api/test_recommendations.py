@@ -61,9 +61,21 @@ def test_unknown_worker_is_404_naming_the_id(client: TestClient) -> None:
     assert r.status_code == 404
     assert r.json()["code"] == "not_found" and "W404" in r.json()["detail"]
     assert r.json()["errors"][0]["loc"] == ["body", "worker_id"]
-    r = client.post("/v1/recommendations/batch", json={"workers": ["W1", "W404", "W405"]}, headers=C)
-    assert r.status_code == 404 and "W404" in r.json()["detail"]
-    assert [e["loc"] for e in r.json()["errors"]] == [["body", "workers", 1], ["body", "workers", 2]]
+
+
+def test_batch_entries_fail_one_by_one(client: TestClient, world: Any) -> None:
+    bad_profile = {"birth_year": 1980, "home_region": "Atlantis"}
+    r = client.post("/v1/recommendations/batch", json={"workers": ["W1", "W404", bad_profile, PROFILE]}, headers=C)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["count"] == 4 and body["failed"] == 2
+    ok, missing, invalid, fine = body["data"]
+    assert ok["worker_id"] == "W1" and ok["items"] and fine["worker_id"] == "portal-ref-7"
+    assert missing["code"] == "not_found" and missing["index"] == 1 and "W404" in missing["detail"]
+    assert missing["errors"][0]["loc"] == ["body", "workers", 1]
+    assert invalid["code"] == "validation_error" and invalid["errors"][0]["loc"] == ["body", "workers", 2, "home_region"]
+    log = read_served(Store(world.db))
+    assert set(log["worker_id"].dropna()) == {"W1", "portal-ref-7"}  # failed entries served nothing
 
 
 @pytest.mark.parametrize(
