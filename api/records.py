@@ -110,7 +110,8 @@ def put_record(store: Store, spec: FileSpec, key: str, body: BaseModel, *, max_c
     with store.begin() as conn:
         result = store.upsert(conn, spec.name, table.frame)
     record = get_record(store, spec, key)
-    assert record is not None  # just written, in the same store
+    if record is None:  # written a moment ago; gone only if someone deleted it in between
+        raise ApiError(409, "conflict", f"{spec.name[:-1]} {key} changed while it was being written; try again")
     return record, result
 
 

@@ -128,6 +128,12 @@ class KeyRing:
             pairs = _pairs(DEV_KEYS)
         if any(not key for key, _ in pairs):
             raise ConfigError("RECOMMENDER_API_KEYS contains an empty key")
+        roles_of: dict[str, set[Role]] = {}
+        for key, role in pairs:
+            roles_of.setdefault(key, set()).add(role)
+        clash = sorted({r.value for roles in roles_of.values() if len(roles) > 1 for r in roles})
+        if clash:
+            raise ConfigError(f"RECOMMENDER_API_KEYS gives one key several roles ({', '.join(clash)}): give each role its own keys")
         return cls(pairs)
 
     def __len__(self) -> int:

@@ -51,7 +51,8 @@ _FORM_SCHEMA = {
         "Upload one or more contract files (CSV or Parquet, recognised by file name, any form field name) "
         "as multipart/form-data. They go through the same import as `recommender ingest`: valid rows are "
         "stored, each rejected row is reported with file, row, column, value and reason. The answer is the "
-        "import report; rejected rows do not make it an error."
+        "import report; rejected rows do not make it an error. Bodies over RECOMMENDER_MAX_BODY_BYTES are "
+        "refused (413): import larger files with `recommender ingest`."
     ),
 )
 async def import_files(request: Request, store: StoreDep, settings: SettingsDep, holder: ModelHolderDep) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from apitest_support import fake_loader, headers, make_settings
+from apitest_support import headers
 from api.main import create_app
 
 

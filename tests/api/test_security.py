@@ -168,9 +168,11 @@ def test_production_refuses_missing_or_placeholder_keys(tmp_path: Path, keys: di
         create_app(make_settings(tmp_path, api_keys=keys, environment="production"))
 
 
-def test_unknown_role_is_a_config_error(tmp_path: Path) -> None:
+def test_unknown_role_or_shared_key_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="role"):
         create_app(make_settings(tmp_path, api_keys={"superuser": ["x" * 20]}))
+    with pytest.raises(ConfigError, match="several roles"):
+        create_app(make_settings(tmp_path, api_keys={"admin": ["x" * 20], "portal": ["x" * 20]}))
 
 
 def test_development_without_keys_uses_the_documented_dev_keys(tmp_path: Path) -> None:
