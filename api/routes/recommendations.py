@@ -116,6 +116,7 @@ class BatchRequest(BaseModel):
     k: int = Field(10, ge=1, le=100)
     scope: ScopeRequest = "all"
     as_of: dt.date | None = None
+    age_policy: AgePolicyName | None = Field(None, description="jobs only; default: the service setting")
 
 
 class BatchEntryError(BaseModel):
@@ -255,7 +256,8 @@ def recommend_batch(
     if role == Role.portal and any(isinstance(w, str) for w in req.workers):
         raise ApiError(403, "forbidden", "a portal key may only send inline profiles, not stored worker ids")
     try:
-        results = list(rec.recommend_batch(list(req.workers), item_type=req.item_type, k=req.k, scope=req.scope, as_of=req.as_of))
+        extra = {"age_policy": req.age_policy} if req.age_policy is not None and req.item_type == "job" else {}
+        results = list(rec.recommend_batch(list(req.workers), item_type=req.item_type, k=req.k, scope=req.scope, as_of=req.as_of, **extra))
     except RecommenderError as exc:
         raise _library_error(exc, ["body", "workers"], None) from exc
     data: list[Any] = []

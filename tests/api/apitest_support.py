@@ -126,7 +126,7 @@ class FakeRecommender:
     def recommend_courses(self, worker: str | WorkerProfile, *, k: int = 5, as_of: dt.date | None = None) -> Recommendations:
         return self._recs(self._worker(worker), "course", "courses", k, "all", as_of)
 
-    def recommend_batch(self, workers: list[str | WorkerProfile], *, item_type: str = "job", k: int = 10, scope: str = "all", as_of: dt.date | None = None) -> list[Any]:
+    def recommend_batch(self, workers: list[str | WorkerProfile], *, item_type: str = "job", k: int = 10, scope: str = "all", as_of: dt.date | None = None, age_policy: str | None = None) -> list[Any]:
         """Like the real one: an unknown worker or a bad profile gives its error in place."""
         name = "jobs" if item_type == "job" else "courses"
         out: list[Any] = []

@@ -122,7 +122,7 @@ def test_errors_from_the_real_model(real: TestClient) -> None:
 
 def test_batch_with_a_bad_entry(real: TestClient, a_worker: str) -> None:
     workers = [a_worker, "W-nobody", {"birth_year": 1980, "home_region": "Atlantis"}, PROFILE]
-    r = real.post("/v1/recommendations/batch", json={"workers": workers, "k": 3}, headers=C)
+    r = real.post("/v1/recommendations/batch", json={"workers": workers, "k": 3, "age_policy": "flag"}, headers=C)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["count"] == 4 and body["failed"] == 2
