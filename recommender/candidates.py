@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recommender.regions import SCOPE_LOCAL, SCOPE_OUTBOUND, SCOPE_PROVINCE, scope_codes
+from recommender.regions import SCOPE_LOCAL, SCOPE_OUTBOUND, SCOPE_PROVINCE, PlaceCodes, place_codes, scope_prepared
 
 AgePolicy = Literal["strict", "flag"]
 AGE_POLICIES: tuple[str, ...] = ("strict", "flag")
@@ -39,6 +39,13 @@ def to_days(values: pd.Series | np.ndarray | pd.Timestamp | str, *, missing: int
     return days
 
 
+def region_codes(codes: pd.Series) -> PlaceCodes:
+    """Validated 6-digit codes (as the store holds them), prepared once per pool."""
+    if len(codes) == 0:
+        return PlaceCodes(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8))
+    return place_codes(codes.astype(str).to_numpy())
+
+
 def _float(values: pd.Series | np.ndarray | None, n: int) -> np.ndarray:
     if values is None:
         return np.full(n, np.nan)
@@ -50,7 +57,7 @@ class JobPool:
     """The arrays feasibility needs, one entry per job."""
 
     ids: np.ndarray
-    region: np.ndarray  # 6-digit code strings
+    region: PlaceCodes  # prepared once: scope arithmetic needs no string parsing per request
     posted: np.ndarray  # day numbers
     closes: np.ndarray  # day numbers (far future when open-ended)
     arrears: np.ndarray  # bool
@@ -58,6 +65,7 @@ class JobPool:
     age_max: np.ndarray
     required: sp.csr_matrix  # jobs × certificates, binary
     cert_ids: tuple[str, ...] = ()
+    _open_cache: dict[int, np.ndarray] | None = None
 
     @classmethod
     def build(
@@ -80,7 +88,7 @@ class JobPool:
         req.data = (req.data > 0).astype(np.float32)
         return cls(
             ids=jobs["job_id"].to_numpy(dtype=object),
-            region=jobs["region"].astype(str).to_numpy(),
+            region=region_codes(jobs["region"]),
             posted=to_days(jobs["posted_on"], missing=0),
             closes=to_days(jobs["closes_on"], missing=_FAR_FUTURE),
             arrears=arrears.fillna(False).to_numpy(dtype=bool),
@@ -96,14 +104,25 @@ class JobPool:
     def open_on(self, day: int) -> np.ndarray:
         return (self.posted <= day) & (self.closes >= day)
 
+    def open_listable(self, day: int) -> np.ndarray:
+        """Indices of jobs open on ``day`` whose employer is not listed; cached per day."""
+        if self._open_cache is None:
+            self._open_cache = {}
+        hit = self._open_cache.get(day)
+        if hit is None:
+            if len(self._open_cache) > 64:
+                self._open_cache.clear()
+            hit = self._open_cache[day] = np.flatnonzero(self.open_on(day) & ~self.arrears)
+        return hit
+
 
 @dataclass(slots=True)
 class WorkerView:
     """What feasibility needs of workers, one entry per worker."""
 
     ids: np.ndarray
-    home_region: np.ndarray
-    current_region: np.ndarray
+    home_region: PlaceCodes
+    current_region: PlaceCodes
     mobility: np.ndarray  # 0 local, 1 province, 2 anywhere
     birth_year: np.ndarray  # float
     certs: sp.csr_matrix  # workers × certificates, binary
@@ -115,8 +134,8 @@ class WorkerView:
         mobility = workers["mobility"].fillna("anywhere").map(MOBILITY_CODES).fillna(2)
         return cls(
             ids=workers["worker_id"].to_numpy(dtype=object),
-            home_region=workers["home_region"].astype(str).to_numpy(),
-            current_region=workers["current_region"].fillna(workers["home_region"]).astype(str).to_numpy(),
+            home_region=region_codes(workers["home_region"]),
+            current_region=region_codes(workers["current_region"].fillna(workers["home_region"])),
             mobility=mobility.to_numpy(dtype=np.int8),
             birth_year=_float(workers["birth_year"], len(workers)),
             certs=held,
@@ -152,14 +171,23 @@ class Feasibility:
         raise ValueError(f"age_policy must be one of {', '.join(AGE_POLICIES)}")
 
 
-def _missing_required(required: sp.csr_matrix, held: sp.csr_matrix, j: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
+def _missing_required(
+    required: sp.csr_matrix, held: sp.csr_matrix, j: np.ndarray, w: np.ndarray, one_worker: bool
+) -> tuple[np.ndarray, sp.csr_matrix]:
     """Count of certificates job j requires that worker w lacks, per pair; and the lacking matrix."""
+    if one_worker:
+        # one matrix-vector product over the whole pool, then pick the rows
+        have = np.asarray(held[int(w[0])].toarray()).ravel()
+        missing = np.asarray(required @ (1.0 - have)).ravel()[j].astype(np.int32)
+        if not missing.any():
+            return missing, sp.csr_matrix((len(j), required.shape[1]), dtype=np.float32)
+        lacking = required[j].multiply(sp.csr_matrix(1.0 - have))
+        lacking = sp.csr_matrix(lacking)
+        lacking.eliminate_zeros()
+        return missing, lacking
     req = required[j]
     if req.nnz == 0:
         return np.zeros(len(j), dtype=np.int32), req
-    if len(np.unique(w)) == 1:
-        have = np.asarray(held[int(w[0])].toarray()).ravel()
-        lacking = req.multiply(sp.csr_matrix(1.0 - have))
     else:
         lacking = req - req.multiply(held[w])
     lacking = sp.csr_matrix(lacking)
@@ -180,20 +208,24 @@ def check_pairs(
     w = np.asarray(w, dtype=np.int64)
     j = np.asarray(j, dtype=np.int64)
     day = np.broadcast_to(np.asarray(day, dtype=np.int64), j.shape)
-    home = workers.home_region[w] if len(np.unique(w)) != 1 else workers.home_region[w[:1]]
-    scope = scope_codes(home, jobs.region[j], as_int=True)
+    one_worker = len(w) > 0 and bool((w == w[0]).all())
+    home = workers.home_region.take(w[:1] if one_worker else w)
+    scope = scope_prepared(home, jobs.region.take(j))
     scope = np.broadcast_to(scope, j.shape)
-    mobility = workers.mobility[w]
+    mobility = workers.mobility[w[:1]] if one_worker else workers.mobility[w]
     mobility_ok = (mobility == 2) | ((mobility == 1) & (scope != SCOPE_OUTBOUND)) | ((mobility == 0) & (scope == SCOPE_LOCAL))
-    missing, lacking = _missing_required(jobs.required, workers.certs, j, w)
-    if awardable is not None and lacking.nnz:
+    missing, lacking = _missing_required(jobs.required, workers.certs, j, w, one_worker)
+    if awardable is not None and lacking.nnz and missing.any():
         not_awardable = lacking.multiply(sp.csr_matrix(~awardable.astype(bool), dtype=np.float32))
         hard = np.asarray(not_awardable.sum(axis=1)).ravel() > 0
         course_reachable = (missing > 0) & ~hard
     else:
         course_reachable = np.zeros(len(j), dtype=bool)
-    years = (EPOCH + day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
-    age = years - workers.birth_year[w]
+    if len(day) and bool((day == day.flat[0]).all()):
+        years = int((EPOCH + np.timedelta64(int(day.flat[0]), "D")).astype("datetime64[Y]").astype(int)) + 1970
+    else:
+        years = (EPOCH + day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
+    age = years - (workers.birth_year[w[:1]] if one_worker else workers.birth_year[w])
     with np.errstate(invalid="ignore"):
         below = age < jobs.age_min[j]
         above = age > jobs.age_max[j]
@@ -219,13 +251,13 @@ def candidates_for(
     awardable: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Feasibility, np.ndarray]:
     """Feasible open jobs for one worker: (job indices, their feasibility, course-reachable job indices)."""
-    open_idx = np.flatnonzero(jobs.open_on(day))
+    open_idx = jobs.open_listable(day)
     if not len(open_idx):
         empty = np.zeros(0, dtype=np.int64)
         return empty, check_pairs(workers, jobs, empty, empty, day), empty
     f = check_pairs(workers, jobs, np.full(len(open_idx), w), open_idx, day, awardable=awardable)
     keep = f.feasible(age_policy)
-    reach = open_idx[f.course_reachable & ~jobs.arrears[open_idx] & f.mobility_ok]
+    reach = open_idx[f.course_reachable & f.mobility_ok]
     return open_idx[keep], _subset(f, keep), reach
 
 

@@ -66,29 +66,31 @@ class PreScorer(BaseEstimator):
         idf = self.idf_ if hasattr(self, "idf_") else self._idf(J)
         n = len(pairs)
         one = n > 0 and bool((pairs.w == pairs.w[0]).all())
-        js = J.skills[pairs.i]
-        jo = J.occupations[pairs.i]
         if one:
+            # one worker against many items: matrix-vector products over the whole
+            # item block (cached item-side norms), then pick the candidate rows
             wrow = int(pairs.w[0])
             wv = W.skills[wrow]
-            w_idf = np.asarray(wv.multiply(idf.reshape(1, -1)).todense()).ravel()
-            overlap = np.asarray(js @ w_idf).ravel()
             w_dense = np.asarray(wv.todense()).ravel()
-            dot = np.asarray(js @ w_dense).ravel()
+            overlap = (J.skills @ (w_dense * idf))[pairs.i]
+            dot = (J.skills @ w_dense)[pairs.i]
             wn = float(np.sqrt((w_dense**2).sum()))
-            occ = np.asarray(jo @ np.asarray(W.occupations[wrow].todense()).ravel()).ravel()
+            occ = (J.occupations @ np.asarray(W.occupations[wrow].todense()).ravel())[pairs.i]
             wlat, wlon = W.num["lat"][wrow], W.num["lon"][wrow]
             expected = W.num["expected_wage"][wrow]
+            jn, j_idf = self._item_stats(J, idf)
+            jn, j_idf = jn[pairs.i], j_idf[pairs.i]
         else:
+            js = J.skills[pairs.i]
             ws = W.skills[pairs.w]
             overlap = _rowwise_dot(js, ws.multiply(idf.reshape(1, -1)).tocsr())
             dot = _rowwise_dot(js, ws)
             wn = np.sqrt(np.asarray(ws.multiply(ws).sum(axis=1)).ravel())
-            occ = _rowwise_dot(jo, W.occupations[pairs.w])
+            occ = _rowwise_dot(J.occupations[pairs.i], W.occupations[pairs.w])
             wlat, wlon = W.num["lat"][pairs.w], W.num["lon"][pairs.w]
             expected = W.num["expected_wage"][pairs.w]
-        jn = np.sqrt(np.asarray(js.multiply(js).sum(axis=1)).ravel())
-        j_idf = np.asarray(js @ idf).ravel()
+            jn = np.sqrt(np.asarray(js.multiply(js).sum(axis=1)).ravel())
+            j_idf = np.asarray(js @ idf).ravel()
         with np.errstate(invalid="ignore", divide="ignore"):
             idf_overlap = np.where(j_idf > 0, overlap / np.where(j_idf > 0, j_idf, 1), 0.0)
             cosine = np.where((jn > 0) & (wn > 0), dot / (jn * np.where(wn > 0, wn, 1)), 0.0)
@@ -110,14 +112,24 @@ class PreScorer(BaseEstimator):
         ).astype(np.float64)
         return out
 
-    def fit(self, pairs: PairSet, y: np.ndarray, *, scope: np.ndarray) -> PreScorer:
+    @staticmethod
+    def _item_stats(items: Any, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per item: skill-vector norm and IDF mass, computed once per block."""
+
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            sk = items.skills
+            return np.sqrt(np.asarray(sk.multiply(sk).sum(axis=1)).ravel()), np.asarray(sk @ idf).ravel()
+
+        return items._cached(f"prescore:{id(idf)}", build)
+
+    def fit(self, pairs: PairSet, y: np.ndarray, *, scope: np.ndarray, sample_weight: np.ndarray | None = None) -> PreScorer:
         self.idf_ = self._idf(pairs.items)
         X = self.features(pairs, scope)
         target = (np.asarray(y) > 0).astype(int)
         model = make_pipeline(StandardScaler(), LogisticRegression(C=self.C, max_iter=500))
         if len(np.unique(target)) < 2:
             raise ValueError("the pre-score needs both positive and negative training pairs")
-        model.fit(X, target)
+        model.fit(X, target, logisticregression__sample_weight=sample_weight)
         scaler, logit = model[0], model[1]
         # fold the scaler into one weight vector: the serving path is a dot product
         self.coef_ = logit.coef_.ravel() / scaler.scale_
@@ -173,12 +185,14 @@ class PairRanker(BaseEstimator):
             return HistGradientBoostingRegressor(**params)
         raise ValueError("objective must be 'regression' or 'classification'")
 
-    def fit(self, pairs: PairSet, y: np.ndarray, *, X: np.ndarray | None = None) -> PairRanker:
+    def fit(
+        self, pairs: PairSet, y: np.ndarray, *, X: np.ndarray | None = None, sample_weight: np.ndarray | None = None
+    ) -> PairRanker:
         self.featurizer_ = self.featurizer.fit(pairs) if X is None else self.featurizer
         X = self.featurizer_.transform(pairs) if X is None else X
         y = np.asarray(y, dtype=float)
         target = (y > 0).astype(int) if self.objective == "classification" else y
-        self.model_ = self._model().fit(X, target)
+        self.model_ = self._model().fit(X, target, sample_weight=sample_weight)
         self.feature_names_ = list(self.featurizer_.get_feature_names_out())
         return self
 

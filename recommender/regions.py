@@ -951,9 +951,40 @@ def scope(home: Region, place: Region) -> Scope:
     return "province"
 
 
+@dataclass(frozen=True, slots=True)
+class PlaceCodes:
+    """Codes prepared once for scope arithmetic: aliases folded, levels known."""
+
+    code: np.ndarray  # int64, 市辖区 aliases (440301) folded to their prefecture
+    level: np.ndarray  # 2 county, 1 prefecture, 0 province (pseudo-prefectures count as province)
+
+    def take(self, idx: np.ndarray) -> PlaceCodes:
+        return PlaceCodes(self.code[idx], self.level[idx])
+
+
+def place_codes(codes: np.ndarray | Sequence[str] | str) -> PlaceCodes:
+    """Prepare codes (strings or ints) for :func:`scope_prepared`; a job pool does this once."""
+    ints = _code_ints(codes)
+    aliases = RegionIndex.default()._alias_ints
+    ints = np.where(np.isin(ints, aliases), ints // 100 * 100, ints)
+    pref, county = (ints // 100) % 100, ints % 100
+    lvl = np.where(county != 0, 2, np.where(pref != 0, 1, 0))
+    lvl = np.where((lvl == 1) & (pref >= 90), 0, lvl).astype(np.int8)
+    return PlaceCodes(ints, lvl)
+
+
+def scope_prepared(home: PlaceCodes, place: PlaceCodes) -> np.ndarray:
+    """Scope (int8 SCOPE_*) of prepared codes; broadcasting one home against many places."""
+    h, p = np.broadcast_arrays(home.code, place.code)
+    lvl = np.minimum(home.level, place.level)
+    same_province = h // 10000 == p // 10000
+    local = np.where(lvl == 2, h == p, (lvl == 1) & (h // 100 == p // 100))
+    return np.where(~same_province, SCOPE_OUTBOUND, np.where(local, SCOPE_LOCAL, SCOPE_PROVINCE)).astype(np.int8)
+
+
 def scope_codes(
     home_codes: np.ndarray | Sequence[str] | str,
-    place_codes: np.ndarray | Sequence[str] | str,
+    place_codes_: np.ndarray | Sequence[str] | str,
     *,
     as_int: bool = False,
 ) -> np.ndarray:
@@ -967,24 +998,7 @@ def scope_codes(
     Codes are not checked against the table (use RegionIndex for that), except
     that 市辖区 aliases (440301) count as their prefecture, as RegionIndex.get does.
     """
-    home = _code_ints(home_codes)
-    place = _code_ints(place_codes)
-    aliases = RegionIndex.default()._alias_ints
-    home = np.where(np.isin(home, aliases), home // 100 * 100, home)
-    place = np.where(np.isin(place, aliases), place // 100 * 100, place)
-    home, place = np.broadcast_arrays(home, place)
-
-    def level(codes: np.ndarray) -> np.ndarray:
-        pref, county = (codes // 100) % 100, codes % 100
-        lvl = np.where(county != 0, 2, np.where(pref != 0, 1, 0))
-        return np.where((lvl == 1) & (pref >= 90), 0, lvl)
-
-    lvl = np.minimum(level(home), level(place))
-    same_province = home // 10000 == place // 10000
-    local = np.where(lvl == 2, home == place, (lvl == 1) & (home // 100 == place // 100))
-    result = np.where(
-        ~same_province, SCOPE_OUTBOUND, np.where(local, SCOPE_LOCAL, SCOPE_PROVINCE)
-    ).astype(np.int8)
+    result = scope_prepared(place_codes(home_codes), place_codes(place_codes_))
     if as_int:
         return result
     return np.asarray(SCOPE_NAMES)[result]

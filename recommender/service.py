@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,6 +46,7 @@ from recommender.training.evaluate import age_band
 from recommender.training.world import EncodedWorld
 
 EPOCH = np.datetime64("1970-01-01", "D")
+WORKER_CACHE_SIZE = 20_000  # encoded stored workers kept between requests
 
 
 class ProfileError(RecommenderError, ValueError):
@@ -102,6 +104,9 @@ class Recommender:
         empty_workers = snapshot.workers.iloc[:0].assign(extra_certificates=None)
         self.world = EncodedWorld.from_blocks(snapshot, enc, empty_workers, enc.workers.transform(empty_workers), jobs, courses)
         self.course_pool = CoursePool.build(snapshot.courses)
+        bundle.jobs.ranker.featurizer_.prepare(jobs)  # item-side caches built now, not on the first request
+        if bundle.courses is not None:
+            bundle.courses.ranker.featurizer_.prepare(courses)
         self.policy = PolicyConfig(
             older_worker_weight=self.settings.older_worker_weight, older_worker_age=self.settings.older_worker_age
         )
@@ -119,6 +124,7 @@ class Recommender:
         posted = to_days(j["posted_on"], missing=0) if len(j) else np.zeros(0, dtype=np.int64)
         self.horizon = int(posted.max()) if len(posted) else int(to_days(pd.Timestamp.today())[0])
         self._lock = threading.Lock()
+        self._worker_cache: OrderedDict[str, _Worker] = OrderedDict()
 
     # ---- loading --------------------------------------------------------------
 
@@ -167,9 +173,29 @@ class Recommender:
             raise ProfileError(table.errors)
         return add_certified(table.frame, self.snapshot.enrolments.iloc[:0], self.snapshot.courses, None)
 
+    def invalidate(self, worker_id: str | None = None) -> None:
+        """Forget the encoded form of a stored worker (all, without an id) after their record changed."""
+        with self._lock:
+            if worker_id is None:
+                self._worker_cache.clear()
+            else:
+                self._worker_cache.pop(worker_id, None)
+
     def _worker(self, worker: str | WorkerProfile | Mapping[str, Any]) -> _Worker:
         if isinstance(worker, str):
+            with self._lock:
+                hit = self._worker_cache.get(worker)
+                if hit is not None:
+                    self._worker_cache.move_to_end(worker)
+                    return hit
             frame, wid = self._stored_worker(worker), worker
+            block = self.bundle.encoders.workers.transform(frame)
+            encoded = _Worker(wid, frame, block, WorkerView.build(frame, block.certs))
+            with self._lock:
+                self._worker_cache[worker] = encoded
+                if len(self._worker_cache) > WORKER_CACHE_SIZE:
+                    self._worker_cache.popitem(last=False)
+            return encoded
         else:
             frame = self._profile_frame(worker)
             wid = worker.worker_id if isinstance(worker, WorkerProfile) else (worker.get("worker_id") if isinstance(worker, Mapping) else None)
@@ -209,7 +235,12 @@ class Recommender:
         with limit_threads(1):
             pairs = PairSet.one_to_many(w.block, self.world.jobs, as_of, items_idx=cand)
             pre = model.prescorer.score(pairs, feas_scope)
-            top = np.argsort(-pre, kind="stable")[: self.settings.max_candidates]
+            n_keep = self.settings.max_candidates
+            if len(pre) > n_keep:
+                top = np.argpartition(-pre, n_keep - 1)[:n_keep]
+                top = top[np.argsort(-pre[top], kind="stable")]
+            else:
+                top = np.argsort(-pre, kind="stable")
             sub = cand[top]
             sub_pairs = PairSet.one_to_many(w.block, self.world.jobs, as_of, items_idx=sub)
             X = model.ranker.featurizer_.transform(sub_pairs)

@@ -17,10 +17,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recommender import columns as C
-from recommender.candidates import EPOCH, MOBILITY_CODES, WorkerView, to_days
+from recommender.candidates import EPOCH, MOBILITY_CODES, WorkerView, region_codes, to_days
 from recommender.features import CoursePairFeatures, PairSet
 from recommender.ranking import PairRanker
-from recommender.regions import SCOPE_LOCAL, SCOPE_OUTBOUND, scope_codes
+from recommender.regions import SCOPE_LOCAL, SCOPE_OUTBOUND, PlaceCodes, scope_prepared
 from recommender.training.labels import JOB_GRADES
 from recommender.training.world import EncodedWorld, positions
 
@@ -30,7 +30,7 @@ START_WINDOW_DAYS = (-14, 180)  # a course already started two weeks ago, or sta
 @dataclass(slots=True)
 class CoursePool:
     ids: np.ndarray
-    region: np.ndarray
+    region: PlaceCodes
     online: np.ndarray
     start: np.ndarray  # day number, -1 when none
     age_min: np.ndarray
@@ -41,7 +41,7 @@ class CoursePool:
         n = len(courses)
         return cls(
             ids=courses["course_id"].to_numpy(dtype=object),
-            region=courses["region"].astype(str).to_numpy(),
+            region=region_codes(courses["region"]),
             online=(courses["mode"].fillna("in_person") == "online").to_numpy(),
             start=to_days(courses["start_on"], missing=-1) if n else np.zeros(0, dtype=np.int64),
             age_min=pd.to_numeric(courses["age_min"], errors="coerce").to_numpy(dtype=float, na_value=np.nan),
@@ -57,9 +57,9 @@ def course_feasible(view: WorkerView, pool: CoursePool, w: np.ndarray, c: np.nda
     w = np.asarray(w, dtype=np.int64)
     c = np.asarray(c, dtype=np.int64)
     day = np.broadcast_to(np.asarray(day, dtype=np.int64), c.shape)
-    scope = scope_codes(view.home_region[w], pool.region[c], as_int=True)
-    current = view.current_region[w]
-    same_pref = (pd.Series(current).str[:4].to_numpy() == pd.Series(pool.region[c]).str[:4].to_numpy())
+    place = pool.region.take(c)
+    scope = scope_prepared(view.home_region.take(w), place)
+    same_pref = view.current_region.code[w] // 100 == place.code // 100
     mobility = view.mobility[w]
     reachable = (mobility == MOBILITY_CODES["anywhere"]) | (
         (mobility == MOBILITY_CODES["province"]) & (scope != SCOPE_OUTBOUND)

@@ -104,7 +104,7 @@ def evaluate_jobs(
     baselines: Sequence[object] = (),
     k: int = 10,
     max_candidates: int = 300,
-    policy_weights: Sequence[float] = (0.0,),
+    policy_weights: Sequence[float] | None = None,
     policy: PolicyConfig | None = None,
     max_queries: int | None = None,
     seed: int = 0,
@@ -119,6 +119,8 @@ def evaluate_jobs(
     lists = RankedLists()
     ids = world.jobs.ids
     cfg = policy or PolicyConfig()
+    named = policy_weights is not None
+    weights = list(policy_weights) if named else [cfg.older_worker_weight]
     jobs_frame = world.snapshot.jobs
     public_welfare = (jobs_frame["employment_type"] == "public_welfare").to_numpy()
     employers = jobs_frame["employer_id"].to_numpy()
@@ -131,7 +133,7 @@ def evaluate_jobs(
             scope_names = np.asarray(SCOPE_NAMES)[feas.scope]
             keep, scores = model_ranking(model, world, q, cand, feas.scope, max_candidates=max_candidates)
             sub = cand[keep]
-            for weight in policy_weights:
+            for weight in weights:
                 frame = pd.DataFrame(
                     {
                         "item_id": ids[sub],
@@ -143,7 +145,7 @@ def evaluate_jobs(
                     }
                 )
                 top = rerank(frame, age=q.age, k=k, cfg=cfg.with_overrides(older_worker_weight=weight))
-                name = "learned" if weight == policy_weights[0] and len(policy_weights) == 1 else f"learned@w={weight:g}"
+                name = f"learned@w={weight:g}" if named else "learned"
                 chosen = positions(world.jobs, top["item_id"].to_numpy())
                 lists.add(name, q, top["item_id"].tolist(), top["scope"].tolist(), _infeasible(world, q, chosen))
             as_of = np.datetime64("1970-01-01", "D") + np.timedelta64(q.day, "D")

@@ -90,7 +90,20 @@ class JobModel:
         return list(self.ranker.feature_names_)
 
 
-def fit_job_model(tp: TrainingPairs, *, objective: str = "regression", seed: int = 0) -> JobModel:
-    prescorer = PreScorer().fit(tp.pairs, tp.y, scope=tp.scope)
-    ranker = PairRanker(JobPairFeatures(), objective=objective, random_state=seed).fit(tp.pairs, tp.y)
+def older_worker_weights(tp: TrainingPairs, birth_year: np.ndarray, *, weight: float, age: int = 50) -> np.ndarray:
+    """Sample weights: pairs of workers aged ``age`` or more count ``1 + weight`` times.
+
+    This is the learned half of older-worker assistance: the ranker is fitted to
+    get these workers' rankings right first, instead of a hand-set score bonus.
+    """
+    years = (np.datetime64("1970-01-01", "D") + tp.day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
+    older = (years - birth_year[tp.pairs.w]) >= age
+    return np.where(older, 1.0 + max(0.0, weight), 1.0)
+
+
+def fit_job_model(
+    tp: TrainingPairs, *, objective: str = "regression", seed: int = 0, sample_weight: np.ndarray | None = None
+) -> JobModel:
+    prescorer = PreScorer().fit(tp.pairs, tp.y, scope=tp.scope, sample_weight=sample_weight)
+    ranker = PairRanker(JobPairFeatures(), objective=objective, random_state=seed).fit(tp.pairs, tp.y, sample_weight=sample_weight)
     return JobModel(prescorer, ranker)

@@ -19,12 +19,13 @@ from recommender.threads import limit_threads
 
 from recommender.bundle import ModelBundle
 from recommender.errors import RecommenderError
+from recommender.policy import PolicyConfig
 from recommender.registry import ModelVersion, Registry
 from recommender.snapshot import Snapshot
 from recommender.training import baselines as B
 from recommender.training.courses import CourseModel, CoursePool, course_training_pairs, fit_course_model
 from recommender.training.evaluate import evaluate_courses, evaluate_jobs, summary_table
-from recommender.training.jobs import JobModel, fit_job_model, training_pairs
+from recommender.training.jobs import JobModel, fit_job_model, older_worker_weights, training_pairs
 from recommender.training.labels import COURSE_GRADES, JOB_GRADES, graded_pairs
 from recommender.training.split import TimeSplit, choose_split, guard_no_leakage, split_pairs
 from recommender.training.world import EncodedWorld, Encoders
@@ -39,6 +40,8 @@ class TrainConfig:
     max_candidates: int = 300
     seed: int = 0
     eval_max_queries: int | None = 4000
+    older_worker_weight: float = 1.0  # training weight and serving boost for workers 50+ (0 = off)
+    older_worker_age: int = 50
     policy_weights: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0)
     taxonomy_dir: str | None = None
     n_threads: int | None = None
@@ -81,19 +84,31 @@ def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progres
     world = EncodedWorld.build(snapshot, encoders, certs_as_of=split.cutoff)
     tp = training_pairs(world, train, negatives=cfg.negatives, seed=cfg.seed)
     _say(progress, f"job training pairs: {len(tp.y):,} ({int((tp.y > 0).sum()):,} taken up)")
-    with limit_threads(cfg.n_threads):
-        model = fit_job_model(tp, objective=cfg.objective, seed=cfg.seed)
+    birth = world.worker_view.birth_year
+
+    def fit(weight: float) -> JobModel:
+        sw = older_worker_weights(tp, birth, weight=weight, age=cfg.older_worker_age)
+        with limit_threads(cfg.n_threads):
+            return fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sw)
+
+    model = fit(cfg.older_worker_weight)
+    policy = PolicyConfig(older_worker_weight=cfg.older_worker_weight, older_worker_age=cfg.older_worker_age)
     _say(progress, "evaluating jobs on the held-out window ...")
     _, per_worker = evaluate_jobs(
         world, model, train, test, baselines=B.all_baselines(cfg.seed), max_candidates=cfg.max_candidates,
-        max_queries=cfg.eval_max_queries, seed=cfg.seed,
+        max_queries=cfg.eval_max_queries, seed=cfg.seed, policy=policy,
     )
     jobs_table = summary_table(per_worker)
-    _, curve = evaluate_jobs(
-        world, model, train, test, baselines=(), max_candidates=cfg.max_candidates,
-        policy_weights=cfg.policy_weights, max_queries=cfg.eval_max_queries, seed=cfg.seed,
-    )
-    tradeoff = tradeoff_table(curve)
+    curves = []
+    for weight in cfg.policy_weights:
+        _say(progress, f"older-worker weight {weight:g}: refit and evaluate ...")
+        m = model if weight == cfg.older_worker_weight else fit(weight)
+        _, curve = evaluate_jobs(
+            world, m, train, test, baselines=(), max_candidates=cfg.max_candidates, policy=policy,
+            policy_weights=(weight,), max_queries=cfg.eval_max_queries, seed=cfg.seed,
+        )
+        curves.append(curve)
+    tradeoff = tradeoff_table(pd.concat(curves, ignore_index=True))
     course_table = None
     course_pairs = graded_pairs(snapshot.enrolments, "course_id", COURSE_GRADES)
     c_train = course_pairs.loc[course_pairs["first_date"] < split.cutoff]
@@ -138,8 +153,9 @@ def fit_bundle(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | Non
         raise RecommenderError("no job take-ups (applied, hired, retained) in the store: nothing to learn from")
     tp = training_pairs(world, job_pairs, negatives=cfg.negatives, seed=cfg.seed)
     _say(progress, f"fitting the job ranker on {len(tp.y):,} pairs ...")
+    sw = older_worker_weights(tp, world.worker_view.birth_year, weight=cfg.older_worker_weight, age=cfg.older_worker_age)
     with limit_threads(cfg.n_threads):
-        jobs: JobModel = fit_job_model(tp, objective=cfg.objective, seed=cfg.seed)
+        jobs: JobModel = fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sw)
     courses: CourseModel | None = None
     course_pairs = graded_pairs(snapshot.enrolments, "course_id", COURSE_GRADES)
     if (course_pairs["relevance"] > 0).sum() >= 20:

@@ -1,0 +1,135 @@
+"""Latency of ``recommend_jobs`` among 100,000 open jobs, and training time on 1 M labelled pairs.
+
+    python benchmarks/bench_recommend.py                      # both parts
+    python benchmarks/bench_recommend.py --skip-train         # latency only
+
+Latency: a generated world (default 20,000 workers) is imported and a model
+trained on it; its jobs are then resampled into N open postings (default
+100,000, new ids, real places, open on the query day) and the service is
+built over them. p50/p95/p99 of ``recommend_jobs`` are printed for stored
+workers (by id) and inline profiles, k=10, one request at a time.
+
+Training: a larger world (default 100,000 workers, ~1 M outcome pairs) is
+imported; the job ranker (pre-score + gradient-boosted trees) is fitted on
+1,000,000 labelled pairs (outcomes plus sampled negatives) and the time printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recommender.ingest import ingest
+from recommender.registry import Registry
+from recommender.service import Recommender
+from recommender.settings import Settings
+from recommender.snapshot import Snapshot
+from recommender.store import Store
+from recommender.training.jobs import fit_job_model, training_pairs
+from recommender.training.labels import JOB_GRADES, graded_pairs
+from recommender.training.pipeline import TrainConfig, train_and_register
+from recommender.training.world import EncodedWorld, Encoders
+from recommender.world import generate_world
+
+
+def pct(values: list[float]) -> str:
+    a = np.asarray(values) * 1000
+    return f"p50 {np.percentile(a, 50):.1f} ms, p95 {np.percentile(a, 95):.1f} ms, p99 {np.percentile(a, 99):.1f} ms, mean {a.mean():.1f} ms"
+
+
+def widen_jobs(jobs: pd.DataFrame, n: int, day: pd.Timestamp, seed: int) -> pd.DataFrame:
+    """N open postings resampled from real generated ones (titles, skills, wages, places)."""
+    rng = np.random.default_rng(seed)
+    out = jobs.iloc[rng.integers(0, len(jobs), n)].reset_index(drop=True).copy()
+    out["job_id"] = [f"B{i:07d}" for i in range(n)]
+    out["posted_on"] = day - pd.to_timedelta(rng.integers(0, 60, n), unit="D")
+    out["closes_on"] = day + pd.to_timedelta(rng.integers(1, 120, n), unit="D")
+    return out
+
+
+def latency(args: argparse.Namespace, tmp: Path) -> None:
+    data = tmp / "world"
+    generate_world(data, workers=args.workers, seed=args.seed)
+    store = Store(f"sqlite:///{tmp / 'bench.db'}")
+    ingest(data, store)
+    registry = Registry(tmp / "models")
+    t0 = time.perf_counter()
+    train_and_register(Snapshot.from_store(store), registry, TrainConfig(), evaluate=False)
+    print(f"trained on the {args.workers:,}-worker world in {time.perf_counter() - t0:.1f} s")
+    snap = Snapshot.from_store(store)
+    day = pd.Timestamp(snap.jobs["posted_on"].max())
+    snap.jobs = widen_jobs(snap.jobs, args.jobs, day, args.seed)
+    bundle, manifest = registry.load()
+    settings = Settings(db=store.url, models=registry.root)
+    t0 = time.perf_counter()
+    rec = Recommender(bundle, manifest, snap, store=None, settings=settings)
+    print(f"service built over {len(snap.jobs):,} open jobs in {time.perf_counter() - t0:.1f} s")
+    rng = np.random.default_rng(args.seed)
+    ids = snap.workers["worker_id"].to_numpy()[rng.integers(0, len(snap.workers), args.requests)]
+    rec.recommend_jobs(str(ids[0]), k=10, as_of=day.date())  # warm-up
+    times, sizes = [], []
+    for wid in ids:
+        t = time.perf_counter()
+        out = rec.recommend_jobs(str(wid), k=10, as_of=day.date())
+        times.append(time.perf_counter() - t)
+        sizes.append(len(out.items))
+    print(f"recommend_jobs by worker id, {args.requests} requests: {pct(times)}; mean items {np.mean(sizes):.1f}")
+    rows = snap.workers.iloc[rng.integers(0, len(snap.workers), args.requests)]
+    profiles = [
+        {k: (None if pd.isna(v) else (str(v.date()) if isinstance(v, pd.Timestamp) else v)) for k, v in r.items() if k not in ("worker_id", "gender")}
+        for r in rows.to_dict("records")
+    ]
+    times = []
+    for p in profiles:
+        t = time.perf_counter()
+        rec.recommend_jobs(p, k=10, as_of=day.date())
+        times.append(time.perf_counter() - t)
+    print(f"recommend_jobs with an inline profile, {args.requests} requests: {pct(times)}")
+
+
+def training(args: argparse.Namespace, tmp: Path) -> None:
+    data = tmp / "train-world"
+    generate_world(data, workers=args.train_workers, seed=args.seed)
+    store = Store(f"sqlite:///{tmp / 'train.db'}")
+    ingest(data, store)
+    snap = Snapshot.from_store(store)
+    world = EncodedWorld.build(snap, Encoders.fit())
+    pairs = graded_pairs(snap.placements, "job_id", JOB_GRADES)
+    tp = training_pairs(world, pairs, negatives=args.negatives, seed=args.seed)
+    n = min(len(tp.y), args.pairs)
+    keep = np.random.default_rng(args.seed).choice(len(tp.y), n, replace=False)
+    tp.pairs.w, tp.pairs.i = tp.pairs.w[keep], tp.pairs.i[keep]
+    tp.pairs.as_of = tp.pairs.as_of[keep] if tp.pairs.as_of.ndim else tp.pairs.as_of
+    tp.y, tp.scope, tp.day = tp.y[keep], tp.scope[keep], tp.day[keep]
+    t0 = time.perf_counter()
+    fit_job_model(tp)
+    print(f"training the job ranker on {n:,} labelled pairs ({int((tp.y > 0).sum()):,} positive): "
+          f"{time.perf_counter() - t0:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=20_000)
+    parser.add_argument("--jobs", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--train-workers", type=int, default=100_000)
+    parser.add_argument("--pairs", type=int, default=1_000_000)
+    parser.add_argument("--negatives", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.skip_latency:
+            latency(args, Path(tmp))
+        if not args.skip_train:
+            training(args, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
