@@ -4,11 +4,21 @@ SQLite (WAL) is the embedded default; any SQLAlchemy URL works, so the same
 code runs on PostgreSQL. Rows go in and out as pandas frames: bulk writes use
 the driver's ``executemany`` with plain tuples (no ORM objects), reads build a
 frame straight from the cursor.
+
+PostgreSQL (``postgresql+psycopg://``, psycopg 3) is the shared store of a
+deployment with several API processes, hosts and batch workers. There new rows
+go in with ``COPY ... FROM STDIN``, changed rows are copied into a temporary
+table and applied with one ``UPDATE ... FROM``, large reads stream through a
+server-side cursor, and concurrent writers of the same table are serialised by
+a transaction-scoped advisory lock (so two imports cannot both decide a key is
+new). Nothing that must agree between processes lives in a process: import
+runs and the served log are tables.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -87,8 +97,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL mode and a busy timeout."""
+    kwargs: dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        kwargs["pool_pre_ping"] = True  # a server restart or failover must not break long-lived API processes
     try:
-        engine = sa.create_engine(url, future=True)
+        engine = sa.create_engine(url, future=True, **kwargs)
     except Exception as exc:  # bad URL or missing driver
         raise ConfigError(f"cannot use the store URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
@@ -136,7 +149,14 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         if create:
-            metadata.create_all(self.engine)
+            if self.dialect == "postgresql":
+                # Several processes (API replicas, Dask workers) may open a new database at
+                # once: create the tables under one lock, or CREATE TABLE races.
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('recommender.create_all'))")
+                    metadata.create_all(conn)
+            else:
+                metadata.create_all(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Any | None = None) -> Store:
@@ -171,6 +191,13 @@ class Store:
         table = TABLES[name]
         col = column or BY_NAME[name].key[0]
         stmt = sa.select(table.c[col])
+        if self.dialect == "postgresql":
+            if conn is None:
+                with self.engine.connect() as c:
+                    rows = [r[0] for r in self._fetch_raw(c, stmt)]
+            else:
+                rows = [r[0] for r in self._fetch_raw(conn, stmt)]
+            return pd.Series(rows, dtype=object)
         if conn is None:
             with self.engine.connect() as c:
                 rows = c.execute(stmt).scalars().all()
@@ -209,6 +236,8 @@ class Store:
         """Rows as the driver returns them: SQLAlchemy's per-value type processing
         (ISO text to dates on SQLite) is skipped and done once per column in ``_coerce``."""
         compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        if conn.dialect.name == "postgresql":
+            return _pg_fetch(conn, str(compiled))
         result = conn.exec_driver_sql(str(compiled))
         try:
             return result.cursor.fetchall() if result.cursor is not None else []  # plain tuples, not Row objects
@@ -231,6 +260,18 @@ class Store:
         table = TABLES[name]
         cols = [table.c[k] for k in spec.key] + [table.c[ROW_HASH]]
         key_names = list(spec.key)
+        if self.dialect == "postgresql":
+            if len(keys) > 20_000 or len(spec.key) > 1:
+                rows = self._fetch_raw(conn, sa.select(*cols))
+            else:
+                raw = _pg_connection(conn)
+                with raw.cursor() as cur:
+                    cur.execute(
+                        f"SELECT {spec.key[0]}, {ROW_HASH} FROM {spec.name} WHERE {spec.key[0]} = ANY(%s)",
+                        (keys[spec.key[0]].astype(object).tolist(),),
+                    )
+                    rows = cur.fetchall()
+            return pd.DataFrame.from_records(rows, columns=key_names + [ROW_HASH])
         if len(keys) > 20_000 or len(spec.key) > 1:
             rows = conn.execute(sa.select(*cols)).fetchall()
         else:
@@ -247,6 +288,10 @@ class Store:
         if frame.empty:
             return UpsertResult(0, 0, 0)
         frame = frame.reset_index(drop=True)
+        if self.dialect == "postgresql":
+            # One writer per table at a time across every process and host: the hash
+            # comparison below and the writes after it must see the same stored rows.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock(hashtext('recommender.upsert.{name}'))")
         hashes = row_hashes(frame, spec)
         key_names = list(spec.key)
         existing = self.existing_hashes(conn, name, frame[key_names])
@@ -278,6 +323,9 @@ class Store:
                 rows = [(*v, int(h), stamp) for v, h in zip(_to_db_values(part, spec), hashes[i : i + chunk], strict=True)]
                 conn.exec_driver_sql(sql, rows)
             return
+        if self.dialect == "postgresql":
+            _pg_copy_in(conn, spec.name, names, _rows_with_hash(frame, spec, hashes, now, chunk))
+            return
         for i in range(0, len(frame), chunk):
             part = frame.iloc[i : i + chunk]
             values = _to_db_values(part, spec, self.dialect)
@@ -287,6 +335,20 @@ class Store:
     def _update(self, conn: Connection, spec: FileSpec, frame: pd.DataFrame, hashes: np.ndarray, now: dt.datetime) -> None:
         table = TABLES[spec.name]
         non_key = [c for c in spec.column_names if c not in spec.key]
+        if self.dialect == "postgresql":
+            # COPY the changed rows into a temporary table, then one set-based UPDATE.
+            names = list(spec.column_names) + [ROW_HASH, UPDATED_AT]
+            stage = f"_stage_{spec.name}"
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage}")
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {', '.join(names)} FROM {spec.name} WITH NO DATA"
+            )
+            _pg_copy_in(conn, stage, names, _rows_with_hash(frame, spec, hashes, now, 50_000))
+            sets = ", ".join(f"{c} = s.{c}" for c in non_key + [ROW_HASH, UPDATED_AT])
+            match = " AND ".join(f"t.{k} = s.{k}" for k in spec.key)
+            conn.exec_driver_sql(f"UPDATE {spec.name} AS t SET {sets} FROM {stage} AS s WHERE {match}")
+            conn.exec_driver_sql(f"DROP TABLE {stage}")
+            return
         stmt = (
             sa.update(table)
             .where(sa.and_(*[table.c[k] == sa.bindparam(f"k_{k}") for k in spec.key]))
@@ -315,6 +377,54 @@ class Store:
                 "report": json.dumps(report, ensure_ascii=False, default=str),
             },
         )
+
+
+def _rows_with_hash(
+    frame: pd.DataFrame, spec: FileSpec, hashes: np.ndarray, now: dt.datetime, chunk: int
+) -> Iterator[tuple[Any, ...]]:
+    """Rows for COPY: the contract columns, the row hash and the write time."""
+    for i in range(0, len(frame), chunk):
+        part = frame.iloc[i : i + chunk]
+        for v, h in zip(_to_db_values(part, spec, "postgresql"), hashes[i : i + chunk].tolist(), strict=True):
+            yield (*v, h, now)
+
+
+def _pg_connection(conn: Connection) -> Any:
+    """The psycopg 3 connection under a SQLAlchemy connection (same transaction)."""
+    raw = conn.connection.driver_connection
+    if not type(raw).__module__.startswith("psycopg"):
+        raise ConfigError("PostgreSQL stores need the psycopg 3 driver: use a postgresql+psycopg:// URL")
+    return raw
+
+
+def _pg_copy_in(conn: Connection, table: str, names: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Bulk load with ``COPY ... FROM STDIN`` inside the caller's transaction."""
+    raw = _pg_connection(conn)
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+_PG_FETCH_ROWS = 100_000
+_CURSOR_IDS = itertools.count()
+
+
+def _pg_fetch(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
+    """Rows through a server-side cursor, fetched in large batches (bounded client memory
+    per round trip, no per-row SQLAlchemy processing)."""
+    raw = _pg_connection(conn)
+    name = f"rec_fetch_{next(_CURSOR_IDS)}"
+    out: list[tuple[Any, ...]] = []
+    with raw.cursor(name=name) as cur:
+        cur.itersize = _PG_FETCH_ROWS
+        cur.execute(sql)
+        while True:
+            batch = cur.fetchmany(_PG_FETCH_ROWS)
+            if not batch:
+                break
+            out.extend(batch)
+    return out
 
 
 def _coerce(frame: pd.DataFrame, spec: FileSpec) -> pd.DataFrame:
