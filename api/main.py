@@ -111,6 +111,8 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
     app.include_router(ops.router)
     for module in (recommendations, workers, jobs, courses, employers, outcomes, imports, models):
         app.include_router(module.router)
+    from api.web import install_web  # the counsellors' page at /web/ (kept here: one hunk in this file)
+    install_web(app)
 
     @app.get("/v1/summary", tags=["ops"], dependencies=[Depends(allow(Action.read_records))], summary="Rows per table")
     def summary(store: StoreDep) -> dict[str, int]:
