@@ -27,7 +27,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--age-policy", choices=["strict", "flag"])
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the reasons column")
     p.add_argument("--db", help="store URL (default: RECOMMENDER_DB)")
-    p.add_argument("--models", help="registry folder (default: RECOMMENDER_MODELS)")
+    p.add_argument("--models", help="registry folder or fsspec URL (default: RECOMMENDER_MODELS)")
+    p.add_argument("--cluster", help="score on Dask: 'local' (a LocalCluster of --processes processes) or a scheduler "
+                   "address (tcp://host:8786). Workers need the same store URL and registry. Exposure caps are split "
+                   "between partitions in proportion to their size (see recommender.distributed.batch)")
+    p.add_argument("--processes", type=int, help="processes of a --cluster local run (default: one per core)")
+    p.add_argument("--partition-size", type=int, help="workers per Dask task (default: about 4 tasks per process, at most 2000)")
     p.set_defaults(func=run)
 
 
@@ -50,8 +55,7 @@ def _is_number(text: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from recommender.errors import ContractError, RecommenderError
-    from recommender.service import Recommender
+    from recommender.errors import ContractError
     from recommender.settings import get_settings
 
     settings = get_settings()
@@ -60,25 +64,61 @@ def run(args: argparse.Namespace) -> int:
     ids = pd.read_csv(args.workers, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     if "worker_id" not in ids.columns:
         raise ContractError(f"{args.workers}: no worker_id column")
-    rec = Recommender.load(settings)
     workers = [w.strip() for w in ids["worker_id"].tolist() if w.strip()]
     item_type = "course" if args.item_type == "courses" else "job"
+    version = _version(settings)
     written = unknown = 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(["worker_id", "rank", "item_type", "item_id", "score", "scope", "reasons"])
-        batch = rec.recommend_batch(workers, item_type=item_type, k=args.k, scope=args.scope, as_of=args.as_of, age_policy=args.age_policy)
-        for worker, result in progress(zip(workers, batch, strict=True), desc="writing", total=len(workers)):
-            if isinstance(result, RecommenderError):
+        for rows, errors in _results(args, settings, workers, item_type):
+            for worker, message in errors:
                 unknown += 1
-                print(f"worker {worker}: {result}", file=sys.stderr)
-                continue
-            for item in result.items:
-                reasons = "; ".join(getattr(r, args.lang) for r in item.reasons + item.warnings)
-                out.writerow([safe_cell(worker), item.rank, item.item_type, safe_cell(item.item_id), f"{item.score:.5f}",
-                              item.scope or "", safe_cell(reasons)])
+                print(f"worker {worker}: {message}", file=sys.stderr)
+            for r in rows.itertuples(index=False):
+                out.writerow([safe_cell(r.worker_id), r.rank, r.item_type, safe_cell(r.item_id), f"{r.score:.5f}",
+                              r.scope, safe_cell(r.reasons)])
                 written += 1
     print(f"{len(workers) - unknown} workers, {written} recommendations written to {args.out}; "
-          f"{unknown} workers not found or invalid; model {rec.version}", file=sys.stderr)
+          f"{unknown} workers not found or invalid; model {version}", file=sys.stderr)
     return 0
+
+
+def _version(settings: object) -> str:
+    from recommender.errors import NotFoundError
+    from recommender.registry import Registry
+
+    version = Registry(settings.models).promoted()  # type: ignore[attr-defined]
+    if version is None:
+        raise NotFoundError(f"no promoted model in {settings.models}; run `recommender train`")  # type: ignore[attr-defined]
+    return version
+
+
+def _results(args: argparse.Namespace, settings: object, workers: list[str], item_type: str):  # type: ignore[no-untyped-def]
+    """(rows, errors) chunks in input order: one chunk in-process, one per partition on Dask."""
+    from recommender.distributed.rows import to_rows
+
+    opts = dict(item_type=item_type, k=args.k, scope=args.scope, as_of=args.as_of, age_policy=args.age_policy)
+    if not args.cluster:
+        from recommender.service import Recommender
+
+        rec = Recommender.load(settings, version=_version(settings))  # type: ignore[arg-type]
+        batch = rec.recommend_batch(workers, **opts)
+        yield to_rows(workers, batch, lang=args.lang)
+        return
+    from recommender.distributed import require_dask
+
+    require_dask()
+    from recommender.distributed.batch import iter_recommend, pinned_spec
+    from recommender.distributed.cluster import close, connect
+
+    client = connect(args.cluster, n_workers=args.processes)
+    try:
+        spec = pinned_spec(settings, _version(settings))  # type: ignore[arg-type]
+        parts = iter_recommend(client, workers, spec, partition_size=args.partition_size, output="rows", lang=args.lang, **opts)
+        for _, _, (rows, errors) in progress(parts, desc="partitions", total=-(-len(workers) // max(1, args.partition_size or 1))
+                                                if args.partition_size else None):
+            yield rows, errors
+    finally:
+        close(client)

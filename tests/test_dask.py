@@ -1,0 +1,113 @@
+"""Dask runs give the single-process results: batch recommendations and training pairs.
+
+A LocalCluster of 2 processes over the sample world (``data_samples/``). Skips
+with the reason when dask.distributed is not installed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'dask[distributed]')")
+
+pytestmark = pytest.mark.slow
+
+N_WORKERS = 240
+
+
+@pytest.fixture(scope="module")
+def client():
+    from recommender.distributed.cluster import close, connect
+
+    c = connect("local", n_workers=2, threads_per_worker=1)
+    yield c
+    close(c)
+
+
+@pytest.fixture(scope="module")
+def worker_ids(sample_store):
+    ids = sample_store.read_table("workers", columns=["worker_id"])["worker_id"].tolist()[:N_WORKERS]
+    return ids[:100] + ["NO-SUCH-WORKER"] + ids[100:]
+
+
+@pytest.fixture(scope="module")
+def spec(sample_settings):
+    from recommender.distributed.batch import pinned_spec
+
+    return pinned_spec(sample_settings)
+
+
+def lists(results):
+    return [("error", type(r).__name__) if isinstance(r, Exception) else [(i.item_id, i.rank, i.score, i.scope) for i in r.items]
+            for r in results]
+
+
+def test_without_caps_every_list_is_the_single_process_list(client, spec, recommender_service, worker_ids):
+    from recommender.distributed.batch import recommend_batch, recommend_sequential
+
+    as_of = recommender_service.default_as_of()
+    local = recommend_sequential(recommender_service, worker_ids, k=10, as_of=as_of)
+    dist = recommend_batch(client, worker_ids, spec, k=10, caps=False, partition_size=37)
+    assert lists(dist) == lists(local)
+    assert lists(dist)[100] == ("error", "NotFoundError")
+    assert sum(len(r.items) for r in local if not isinstance(r, Exception)) > 0
+
+
+def test_with_caps_one_partition_is_recommend_batch(client, spec, recommender_service, worker_ids):
+    from recommender.distributed.batch import recommend_batch
+
+    local = recommender_service.recommend_batch(worker_ids, k=10)
+    dist = recommend_batch(client, worker_ids, spec, k=10, partition_size=len(worker_ids))
+    assert lists(dist) == lists(local)
+
+
+def test_with_caps_split_over_partitions_no_job_exceeds_its_cap(client, spec, recommender_service, worker_ids):
+    from recommender.distributed.batch import job_capacities, recommend_batch
+
+    ids, caps = job_capacities(recommender_service)
+    cap = dict(zip(ids.tolist(), caps.tolist(), strict=True))
+    uncapped = recommend_batch(client, worker_ids, spec, k=10, caps=False, partition_size=50)
+    shown_uncapped = Counter(i.item_id for r in uncapped if not isinstance(r, Exception) for i in r.items)
+    assert any(n > cap[j] for j, n in shown_uncapped.items()), "the sample batch should make some cap bind"
+    dist = recommend_batch(client, worker_ids, spec, k=10, partition_size=50)
+    shown = Counter(i.item_id for r in dist if not isinstance(r, Exception) for i in r.items)
+    assert all(n <= cap[j] for j, n in shown.items())
+    # the sequential single-process run honours the same caps
+    local = recommender_service.recommend_batch(worker_ids, k=10)
+    shown_local = Counter(i.item_id for r in local if not isinstance(r, Exception) for i in r.items)
+    assert all(n <= cap[j] for j, n in shown_local.items())
+    # and the split loses little: total exposure within 10% of the sequential run
+    assert sum(shown.values()) >= 0.9 * sum(shown_local.values())
+
+
+def test_shares_add_up_to_the_cap():
+    from recommender.distributed.batch import partitions, shares
+
+    caps = np.array([1, 2, 3, 7, 30, 301])
+    for n, size in [(10, 3), (1000, 37), (5, 5), (7, 1)]:
+        total = sum(shares(caps, a, b, n) for a, b in partitions(n, size))
+        assert (total == caps).all()
+        assert all((shares(caps, a, b, n) >= 0).all() for a, b in partitions(n, size))
+
+
+def test_cli_cluster_local_writes_the_single_process_file(tmp_path, sample_settings, worker_ids, monkeypatch):
+    from recommender.cli import main
+    from recommender.settings import get_settings
+
+    monkeypatch.setenv("RECOMMENDER_DB", sample_settings.db)
+    monkeypatch.setenv("RECOMMENDER_MODELS", str(sample_settings.models))
+    get_settings.cache_clear()
+    try:
+        src = tmp_path / "ids.csv"
+        src.write_text("worker_id\n" + "\n".join(worker_ids[:60]) + "\n", encoding="utf-8")
+        one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+        assert main(["recommend", "--workers", str(src), "--out", str(one), "--as-of", "2024-06-01"]) == 0
+        assert main(["recommend", "--workers", str(src), "--out", str(two), "--as-of", "2024-06-01",
+                     "--cluster", "local", "--processes", "2", "--partition-size", "60"]) == 0
+        assert one.read_text(encoding="utf-8") == two.read_text(encoding="utf-8")
+        assert len(one.read_text(encoding="utf-8").splitlines()) > 1
+    finally:
+        get_settings.cache_clear()
