@@ -236,6 +236,12 @@ class Store:
         """Rows as the driver returns them: SQLAlchemy's per-value type processing
         (ISO text to dates on SQLite) is skipped and done once per column in ``_coerce``."""
         compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        if "\x00" in str(compiled):  # a NUL sent by a client: SQLite refuses it inside statement text, so bind it
+            bound = conn.execute(stmt)
+            try:
+                return [tuple(row) for row in bound.fetchall()]
+            finally:
+                bound.close()
         if conn.dialect.name == "postgresql":
             return _pg_fetch(conn, str(compiled))
         result = conn.exec_driver_sql(str(compiled))

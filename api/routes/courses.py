@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1/courses", tags=["courses"], responses=ERROR_RESPO
 def list_courses(
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     region: Annotated[str | None, Query(description="code or name; a province or prefecture matches its counties")] = None,
     mode: Annotated[Literal[COURSE_MODES] | None, Query()] = None,  # type: ignore[valid-type]
     starts_from: Annotated[dt.date | None, Query(description="only courses starting on or after this day")] = None,

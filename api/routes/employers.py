@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/employers", tags=["employers"], responses=ERROR_R
 def list_employers(
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     wage_arrears_listed: Annotated[bool | None, Query(description="only employers on (true) or off (false) the wage-arrears list")] = None,
     industry: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Any:

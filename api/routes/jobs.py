@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 def list_jobs(
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     region: Annotated[str | None, Query(description="code or name; a province or prefecture matches its counties")] = None,
     employment_type: Annotated[Literal[EMPLOYMENT_TYPES] | None, Query()] = None,  # type: ignore[valid-type]
     employer_id: Annotated[str | None, Query(max_length=64)] = None,

@@ -100,7 +100,7 @@ def list_outcomes(
     item_type: Annotated[Literal["job", "course"] | None, Query()] = None,
     item_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Any:
     selects = []
     for kind, name, col in (("job", "placements", "job_id"), ("course", "enrolments", "course_id")):

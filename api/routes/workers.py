@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/workers", tags=["workers"], responses=ERROR_RESPO
 def list_workers(
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     region: Annotated[str | None, Query(description="code or name; matches home or current region, a province or prefecture matches its counties")] = None,
     mobility: Annotated[Literal[MOBILITY_LEVELS] | None, Query()] = None,  # type: ignore[valid-type]
     education: Annotated[Literal[EDUCATION_LEVELS] | None, Query()] = None,  # type: ignore[valid-type]
