@@ -43,15 +43,13 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from recommender.settings import get_settings
     from recommender.training.pipeline import TrainConfig
 
-    settings = get_settings()
-    return TrainConfig(
+    return TrainConfig.from_settings(
+        get_settings(),
         test_days=args.test_days,
         negatives=args.negatives,
         objective=args.objective,
         seed=args.seed,
         eval_max_queries=args.max_queries,
-        max_candidates=settings.max_candidates,
-        taxonomy_dir=str(settings.taxonomy_extra) if settings.taxonomy_extra else None,
     )
 
 

@@ -46,6 +46,20 @@ class TrainConfig:
     taxonomy_dir: str | None = None
     n_threads: int | None = None
 
+    @classmethod
+    def from_settings(cls, settings: Any = None, **overrides: Any) -> TrainConfig:
+        """Defaults taken from the project settings (policy knobs, taxonomy), then ``overrides``."""
+        from recommender.settings import get_settings
+
+        s = settings or get_settings()
+        base: dict[str, Any] = {
+            "max_candidates": s.max_candidates,
+            "older_worker_weight": s.older_worker_weight,
+            "older_worker_age": s.older_worker_age,
+            "taxonomy_dir": str(s.taxonomy_extra) if s.taxonomy_extra else None,
+        }
+        return cls(**{**base, **overrides})
+
 
 @dataclass
 class Evaluation:
@@ -178,7 +192,7 @@ def train_and_register(
     progress: Progress | None = None,
 ) -> tuple[ModelVersion, Evaluation | None]:
     """Evaluate, fit on everything, save a version; promote it if asked ('first', 'always', 'never')."""
-    cfg = cfg or TrainConfig()
+    cfg = cfg or TrainConfig.from_settings()
     evaluation = evaluate_snapshot(snapshot, cfg, progress=progress) if evaluate else None
     bundle, rows = fit_bundle(snapshot, cfg, progress=progress)
     dates = snapshot.placements["date"]
