@@ -15,7 +15,7 @@ pytest.importorskip("distributed", reason="dask.distributed is not installed (pi
 
 pytestmark = pytest.mark.slow
 
-N_WORKERS = 240
+N_WORKERS = 120
 
 
 @pytest.fixture(scope="module")

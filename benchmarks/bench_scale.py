@@ -1,0 +1,191 @@
+"""Scale benchmark: a 1 M-worker world in SQLite and PostgreSQL, batch recommendations with and without Dask.
+
+    python benchmarks/bench_scale.py --workers 1000000 --workers-sample 2000
+
+Steps, each timed and printed:
+
+1. generate the world (``generate_world(out, workers=N, seed=0)``: ~200 k jobs at 1 M workers);
+2. import it through the one import path into a fresh SQLite store and into
+   PostgreSQL (a fresh schema on ``--pg``), rows/s for each;
+3. train a model on the shipped sample world (the encoders come from the
+   taxonomy, so a bundle serves any store) into a temporary registry;
+4. batch recommendations (jobs, k=10, exposure caps on) for ``--workers-sample``
+   workers drawn at random (all workers if 0): in this process with
+   ``Recommender.recommend_batch``, and on a ``LocalCluster`` of ``--processes``
+   processes with ``recommender.distributed``; workers/s for each (model and
+   store loading timed separately) and the time all N workers would take at
+   that rate. The sample is honest only as a rate: the full run is the same
+   per-worker work repeated.
+
+``--skip-pg`` / ``--skip-sqlite`` / ``--skip-dask`` drop a step; ``--recommend-db``
+picks the store the recommendations read (``sqlite`` by default: same for both paths).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+
+DEFAULT_PG = "postgresql+psycopg://recommender:recommender@127.0.0.1:5432/recommender_test"
+SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def ingest_into(url: str, world: Path, label: str) -> None:
+    from recommender.ingest import ingest
+    from recommender.store import Store
+
+    store = Store(url)
+    t0 = time.perf_counter()
+    report = ingest(world, store)
+    s = time.perf_counter() - t0
+    print(f"ingest {label}: {report.rows_read:,} rows read, {report.taken:,} taken, {report.rejected:,} rejected in {s:.1f} s "
+          f"= {report.rows_read / s:,.0f} rows/s", flush=True)
+    t0 = time.perf_counter()
+    again = ingest(world, store)
+    s = time.perf_counter() - t0
+    print(f"re-import {label}: {again.unchanged:,} unchanged, {again.inserted + again.updated:,} written in {s:.1f} s "
+          f"= {again.rows_read / s:,.0f} rows/s", flush=True)
+    t0 = time.perf_counter()
+    n = len(store.read_table("workers"))
+    s = time.perf_counter() - t0
+    print(f"read workers {label}: {n:,} rows in {s:.1f} s = {n / s:,.0f} rows/s", flush=True)
+    store.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers-sample", type=int, default=2_000, help="workers to recommend for (0 = all)")
+    parser.add_argument("--processes", type=int, default=2, help="LocalCluster processes")
+    parser.add_argument("--pg", default=os.environ.get("RECOMMENDER_TEST_PG", DEFAULT_PG), help="PostgreSQL URL")
+    parser.add_argument("--dir", type=Path, help="working folder (default: a temporary one)")
+    parser.add_argument("--world", type=Path, help="an already generated world to use instead of generating one")
+    parser.add_argument("--recommend-db", choices=["sqlite", "pg"], default="sqlite")
+    parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-dask", action="store_true")
+    args = parser.parse_args()
+
+    from recommender.world import generate_world
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-scale-", dir=args.dir))
+    schema = None
+    try:
+        print(f"machine: {os.cpu_count()} cores; load average at start {load_average()}", flush=True)
+        world = args.world
+        if world is None:
+            world = tmp / "world"
+            t0 = time.perf_counter()
+            counts = generate_world(world, workers=args.workers, seed=args.seed)
+            s = time.perf_counter() - t0
+            print(f"generate: {args.workers:,} workers in {s:.1f} s; " + ", ".join(f"{k}={v:,}" for k, v in counts.items()), flush=True)
+
+        sqlite_url = f"sqlite:///{tmp / 'scale.db'}"
+        pg_url = None
+        if not args.skip_pg:
+            import sqlalchemy as sa
+
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            admin = sa.create_engine(args.pg)
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+            admin.dispose()
+            sep = "&" if "?" in args.pg else "?"
+            pg_url = f"{args.pg}{sep}options={quote(f'-csearch_path={schema}')}"
+            ingest_into(pg_url, world, "PostgreSQL (COPY)")
+        if not args.skip_sqlite or args.recommend_db == "sqlite":
+            ingest_into(sqlite_url, world, "SQLite (executemany)")
+
+        # ---- a model (trained on the sample world) ----
+        from recommender.distributed.batch import pinned_spec
+        from recommender.ingest import ingest
+        from recommender.registry import Registry
+        from recommender.service import Recommender
+        from recommender.settings import Settings
+        from recommender.snapshot import Snapshot
+        from recommender.store import Store
+        from recommender.training.pipeline import TrainConfig, train_and_register
+
+        t0 = time.perf_counter()
+        sample_store = Store(f"sqlite:///{tmp / 'samples.db'}")
+        ingest(SAMPLES, sample_store)
+        registry = Registry(tmp / "models")
+        train_and_register(Snapshot.from_store(sample_store), registry, TrainConfig(negatives=6), evaluate=False)
+        print(f"train on the sample world: {time.perf_counter() - t0:.1f} s", flush=True)
+
+        db = pg_url if args.recommend_db == "pg" else sqlite_url
+        settings = Settings(db=db, models=registry.root)
+        store = Store(db)
+        ids = store.keys("workers").to_numpy(dtype=object)
+        rng = np.random.default_rng(args.seed)
+        n_sample = len(ids) if args.workers_sample <= 0 else min(args.workers_sample, len(ids))
+        sample = ids[np.sort(rng.choice(len(ids), n_sample, replace=False))].tolist()
+        print(f"batch recommendations: {n_sample:,} of {len(ids):,} workers, jobs, k=10, exposure caps on, store {args.recommend_db}", flush=True)
+
+        t0 = time.perf_counter()
+        rec = Recommender.load(settings, store=store)
+        load_s = time.perf_counter() - t0
+        as_of = rec.default_as_of()
+        t0 = time.perf_counter()
+        out = rec.recommend_batch(sample, k=10, as_of=as_of)
+        s = time.perf_counter() - t0
+        ok = sum(1 for r in out if not isinstance(r, Exception))
+        rate1 = n_sample / s
+        print(f"  single process: load {load_s:.1f} s; {n_sample:,} workers in {s:.1f} s = {rate1:,.1f} workers/s "
+              f"({ok:,} with lists); all {len(ids):,} would take {len(ids) / rate1 / 3600:.2f} h", flush=True)
+        del rec, out
+
+        if not args.skip_dask:
+            from recommender.distributed.batch import iter_recommend
+            from recommender.distributed.cluster import close, connect
+
+            t0 = time.perf_counter()
+            client = connect("local", n_workers=args.processes, threads_per_worker=1)
+            spec = pinned_spec(settings)
+            # warm-up: start the cluster and load the Recommender on every worker (the plugin)
+            list(iter_recommend(client, sample[: args.processes], spec, k=10, as_of=as_of, partition_size=1, output="rows"))
+            start_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            rows = 0
+            for _, _, (frame, _errors) in iter_recommend(client, sample, spec, k=10, as_of=as_of, output="rows"):
+                rows += len(frame)
+            s = time.perf_counter() - t0
+            rate2 = n_sample / s
+            print(f"  Dask LocalCluster({args.processes} processes): start + load {start_s:.1f} s; {n_sample:,} workers in {s:.1f} s "
+                  f"= {rate2:,.1f} workers/s ({rows:,} rows); all {len(ids):,} would take {len(ids) / rate2 / 3600:.2f} h; "
+                  f"speed-up {rate2 / rate1:.2f}x", flush=True)
+            close(client)
+        print(f"load average at end {load_average()}; peak resident memory of this process {peak_rss_mb():,.0f} MB", flush=True)
+        store.dispose()
+        sample_store.dispose()
+    finally:
+        if schema is not None:
+            import sqlalchemy as sa
+
+            admin = sa.create_engine(args.pg)
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            admin.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
