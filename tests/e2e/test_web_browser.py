@@ -47,7 +47,10 @@ def fill_walk_in(page: Any) -> None:
     page.locator("#status.ok").wait_for()
 
 
-def shot(page: Any, folder: Path, name: str, *, full: bool = True) -> None:
+def shot(page: Any, folder: Path, name: str, *, full: bool = True, at: str | None = None) -> None:
+    """A screenshot into docs/screenshots/: the full page, or the screen scrolled to ``at``."""
+    if at:
+        page.eval_on_selector(at, "e => e.scrollIntoView({block: 'start'})")
     page.screenshot(path=str(folder / name), full_page=full)
 
 
@@ -120,13 +123,12 @@ def test_find_worker_see_jobs_and_courses_and_record_referral(
     assert courses.count() >= 1
     ctext = courses.first.inner_text()
     assert "补贴" in ctext and ("个人自付" in ctext or "个人免费" in ctext) and "开课日期" in ctext and "结业证书" in ctext
-    shot(page, screenshots_dir, "worker-desktop.png")
-
     # One click records a referral; the API has it.
     job_id = first.get_attribute("data-item")
     first.locator("button[data-outcome=referred]").click()
     page.locator(f'#jobs article[data-item="{job_id}"] button[data-outcome=referred][aria-pressed=true]').wait_for()
     assert "已登记" in page.inner_text("#status")
+    shot(page, screenshots_dir, "worker-desktop.png")
     with live_server.client() as c:
         stored = c.get("/v1/outcomes", params={"worker_id": demo_worker, "item_type": "job", "item_id": job_id}).json()
     assert {"worker_id": demo_worker, "item_type": "job", "item_id": job_id, "outcome": "referred",
@@ -231,10 +233,11 @@ def test_phone_width(phone: Any, live_server: LiveServer, demo_worker: str, scre
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.locator("#jobs article.job").first.is_visible()
     shot(page, screenshots_dir, "worker-phone.png", full=False)
-    page.locator("#courses").scroll_into_view_if_needed()
-    shot(page, screenshots_dir, "courses-phone.png", full=False)
-    page.click("#tab-walkin")
+    shot(page, screenshots_dir, "older-phone.png", full=False, at="#older")
+    page.click("#scope-tabs [data-scope=outbound]")
+    shot(page, screenshots_dir, "jobs-phone.png", full=False, at="#jobs-title")
+    shot(page, screenshots_dir, "courses-phone.png", full=False, at="#courses-title")
     fill_walk_in(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.locator("#profile").scroll_into_view_if_needed()
-    shot(page, screenshots_dir, "walk-in-phone.png", full=False)
+    shot(page, screenshots_dir, "walk-in-form-phone.png", full=False, at="#walkin")
+    shot(page, screenshots_dir, "walk-in-phone.png", full=False, at="#profile")

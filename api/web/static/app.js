@@ -43,7 +43,7 @@ const T = {
     si_yes: "缴社保", si_no: "不缴社保", si_unknown: "社保未注明", wage_unknown: "未注明工资",
     older_priority: "援助优先", why: "推荐理由", check: "请核实",
     o_referred: "已推荐", o_applied: "已投递", o_hired: "已录用", o_enrolled: "已报名",
-    record_hint: "点击即登记结果", recorded: "已登记：{o}", save_first: "请先保存档案，才能登记结果",
+    record_hint: "点击即登记结果", colon: "：", recorded_item: "{title}：已登记“{o}”", recorded: "已登记：{o}", save_first: "请先保存档案，才能登记结果",
     no_jobs: "该范围内暂无符合条件的岗位。", no_courses: "暂无符合条件的培训。",
     flag_age: "包括设有年龄限制的岗位（标出提醒）",
     c_certificate: "结业证书", c_fee: "学费", c_subsidy: "补贴", c_own: "个人自付", c_free: "个人免费", c_start: "开课日期",
@@ -89,7 +89,7 @@ const T = {
     si_yes: "Social insurance", si_no: "No social insurance", si_unknown: "Social insurance not stated", wage_unknown: "No wage posted",
     older_priority: "Assistance priority", why: "Why", check: "Check",
     o_referred: "Referred", o_applied: "Applied", o_hired: "Hired", o_enrolled: "Enrolled",
-    record_hint: "One click records the outcome", recorded: "Recorded: {o}", save_first: "Save the profile first to record outcomes",
+    record_hint: "One click records the outcome", colon: ": ", recorded_item: "{title}: recorded “{o}”", recorded: "Recorded: {o}", save_first: "Save the profile first to record outcomes",
     no_jobs: "No suitable jobs in this scope.", no_courses: "No suitable courses.",
     flag_age: "Include jobs with a posted age limit (marked)",
     c_certificate: "Certificate", c_fee: "Fee", c_subsidy: "Subsidy", c_own: "Worker pays", c_free: "Free for the worker", c_start: "Starts",
@@ -107,14 +107,17 @@ const T = {
 };
 
 const state = {
-  lang: "zh", session: null, choice: null, label: "", understood: null, jobs: {}, courses: null,
+  lang: "zh", session: null, status: null, choice: null, label: "", understood: null, jobs: {}, courses: null,
   recorded: new Set(), scope: "local", modelVersion: "", titles: {},
 };
 
 function $(id) { return document.getElementById(id); }
 function t(key, vars) {
   let s = (T[state.lang] && T[state.lang][key]) || T.zh[key] || key;
-  for (const [k, v] of Object.entries(vars || {})) s = s.split("{" + k + "}").join(String(v));
+  for (const [k, v] of Object.entries(vars || {})) {
+    const shown = typeof v === "string" && v.startsWith("o_") ? t(v) : String(v);  // outcome names are translated too
+    s = s.split("{" + k + "}").join(shown);
+  }
   return s;
 }
 function el(tag, attrs, ...children) {
@@ -161,11 +164,14 @@ async function api(method, url, body) {
   return data;
 }
 
-function setStatus(text, kind) {
+function setStatus(text, kind, key, vars) {
+  // With a key, the message is kept as key + vars and re-translated when the language changes.
+  state.status = key ? { key, vars, kind } : null;
   const s = $("status");
-  s.textContent = text || "";
+  s.textContent = key ? t(key, vars) : (text || "");
   s.className = "status" + (kind ? " " + kind : "");
 }
+function say(key, vars, kind) { setStatus("", kind, key, vars); }
 function errorText(err) {
   if (!(err instanceof ApiError)) return t("error", { d: String(err) });
   const extra = err.errors.map((e) => `${(e.loc || []).filter((p) => p !== "body").join(".")}: ${e.msg}`).join("; ");
@@ -183,6 +189,7 @@ function applyLanguage() {
   btn.textContent = t("switch_lang");
   btn.lang = state.lang === "zh" ? "en" : "zh-CN";
   if (state.session) $("role").textContent = t("role_" + state.session.role);
+  if (state.status) say(state.status.key, state.status.vars, state.status.kind);
   render();
 }
 
@@ -219,7 +226,7 @@ async function logout() {
   try { await api("DELETE", "/web/session"); } catch (e) { /* signed out anyway */ }
   Object.assign(state, { choice: null, understood: null, jobs: {}, courses: null, recorded: new Set() });
   $("results").hidden = true;
-  setStatus(t("signed_out"));
+  say("signed_out");
   showLogin();
 }
 
@@ -254,7 +261,7 @@ function walkinProfile() {
 
 async function lookUp(choice, label) {
   state.choice = choice; state.label = label;
-  setStatus(t("loading"), "busy");
+  say("loading", {}, "busy");
   $("results").setAttribute("aria-busy", "true");
   const flag = $("flag-age") && $("flag-age").checked;
   const jobReq = (scope) => ({ ...choice, k: K_JOBS, scope, ...(flag ? { age_policy: "flag" } : {}) });
@@ -273,9 +280,9 @@ async function lookUp(choice, label) {
     state.scope = first;
     $("results").hidden = false;
     render();
-    setStatus(t("done", { v: state.modelVersion || local.model_version }), "ok");
+    say("done", { v: state.modelVersion || local.model_version }, "ok");
   } catch (e) {
-    if (e.status === 404) setStatus(t("not_found", { id: choice.worker_id || "" }), "error");
+    if (e.status === 404) say("not_found", { id: choice.worker_id || "" }, "error");
     else setStatus(errorText(e), "error");
   } finally {
     $("results").removeAttribute("aria-busy");
@@ -301,7 +308,7 @@ async function saveProfile(ev) {
   if (!id) return;
   try {
     await api("PUT", `/v1/workers/${encodeURIComponent(id)}`, { ...state.choice.profile, worker_id: id, registered_on: today() });
-    setStatus(t("saved", { id }), "ok");
+    say("saved", { id }, "ok");
     $("worker-id").value = id;
     await lookUp({ worker_id: id }, t("stored_label", { id }));
   } catch (e) { setStatus(errorText(e), "error"); }
@@ -315,7 +322,7 @@ async function record(item, outcome, button) {
       worker_id: state.choice.worker_id, item_type: item.item_type, item_id: item.item_id, outcome, date: today(),
     }]);
     state.recorded.add(`${item.item_type}:${item.item_id}:${outcome}`);
-    setStatus(`${item.title || item.item_id}: ${t("recorded", { o: t("o_" + outcome) })}`, "ok");
+    say("recorded_item", { title: item.title || item.item_id, o: "o_" + outcome }, "ok");
     render();
   } catch (e) {
     button.disabled = false;
@@ -429,8 +436,8 @@ function jobCard(item) {
         item.net_income !== null && item.net_income !== undefined
           ? el("small", { title: t("net_hint"), text: " · " + t("net", { n: fmt(item.net_income) }) }) : null)),
     el("p", { class: "meta" },
-      el("span", { text: `${t("employer")}：${item.employer_name || item.employer_id || "—"}` }),
-      el("span", { text: `${t("place")}：${item.place || item.region || "—"}` +
+      el("span", { text: `${t("employer")}${t("colon")}${item.employer_name || item.employer_id || "—"}` }),
+      el("span", { text: `${t("place")}${t("colon")}${item.place || item.region || "—"}` +
         (item.distance_km !== null && item.distance_km !== undefined ? ` · ${t("distance", { n: fmt(item.distance_km) })}` : "") })),
     el("p", { class: "tags" }, ...tags),
     reasonList(item),
