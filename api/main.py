@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
     app.include_router(ops.router)
     for module in (recommendations, workers, jobs, courses, employers, outcomes, imports, models):
         app.include_router(module.router)
+    app.include_router(__import__("api.routes.retrain", fromlist=["router"]).router)  # /v1/models/retrain jobs
     from api.web import install_web  # the counsellors' page at /web/ (kept here: one hunk in this file)
     install_web(app)
 
