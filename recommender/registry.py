@@ -11,6 +11,11 @@ A version folder is written under a temporary name and renamed into place, and
 the pointer is replaced with ``os.replace``: a crash leaves either the old
 state or the new one, never half of either. joblib files can run code when
 loaded, so only bundles inside the registry root are ever loaded.
+
+The root may also be an fsspec URL (``s3://bucket/models``, ``memory://models``)
+shared by every Dask worker and API replica; ``file://`` URLs are local
+folders. On an object store, atomicity rests on single-object writes (see
+:mod:`recommender.distributed.objectstore`).
 """
 
 from __future__ import annotations
@@ -91,9 +96,17 @@ class Registry:
     """Model versions in a folder."""
 
     def __init__(self, root: Path | str) -> None:
-        self.root = Path(root).resolve()
+        from recommender.distributed.objectstore import ObjectStoreBackend, split_url
+
+        scheme, where = split_url(root)
+        self._remote = ObjectStoreBackend(where) if scheme is not None else None
+        self.root: Any = where if self._remote is not None else Path(where).resolve()
 
     def _dir(self, version: str) -> Path:
+        if self._remote is not None:
+            if not version or version.startswith(".") or "/" in version or "\\" in version:
+                raise RegistryError(f"invalid model version {version!r}")
+            return Path(version)
         path = (self.root / version).resolve()
         if path.parent != self.root or not version or version.startswith("."):
             raise RegistryError(f"invalid model version {version!r}")
@@ -118,17 +131,19 @@ class Registry:
         report, for instance) before the folder is renamed into place, so they
         appear together with the bundle or not at all.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
         version = version or self.new_version_name(str(manifest.get("data_fingerprint", "")))
         final = self._dir(version)
-        if final.exists():
-            raise RegistryError(f"model version {version} already exists")
         manifest = {
             **manifest,
             "version": version,
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "libraries": library_versions(),
         }
+        if self._remote is not None:
+            return self._save_remote(bundle, manifest, version, files)
+        self.root.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            raise RegistryError(f"model version {version} already exists")
         tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=self.root))
         try:
             joblib.dump(bundle, tmp / BUNDLE, compress=3)
@@ -152,8 +167,32 @@ class Registry:
             raise
         return ModelVersion(version, final, manifest)
 
+    def _save_remote(self, bundle: object, manifest: dict[str, Any], version: str,
+                     files: dict[str, bytes | str] | None = None) -> ModelVersion:
+        """On an object store: bundle and extra files first, the manifest last (it makes the version visible)."""
+        r = self._remote
+        if r.exists(version, MANIFEST):
+            raise RegistryError(f"model version {version} already exists")
+        r.dump_joblib(bundle, version, BUNDLE)
+        for name, content in (files or {}).items():
+            if name in (BUNDLE, MANIFEST) or "/" in name or "\\" in name or name.startswith("."):
+                raise RegistryError(f"invalid extra file name {name!r} for a model version")
+            r.write_bytes(content.encode("utf-8") if isinstance(content, str) else content, version, name)
+        r.write_bytes(json.dumps(manifest, ensure_ascii=False, indent=2, default=str).encode("utf-8"), version, MANIFEST)
+        return ModelVersion(version, r.path(version), manifest)  # type: ignore[arg-type]
+
     def versions(self) -> list[ModelVersion]:
         """Complete versions, oldest first (half-written folders are ignored)."""
+        if self._remote is not None:
+            out = []
+            for name in self._remote.children():
+                if name.startswith(".") or not (self._remote.exists(name, MANIFEST) and self._remote.exists(name, BUNDLE)):
+                    continue
+                try:
+                    out.append(ModelVersion(name, self._remote.path(name), self._remote.read_json(name, MANIFEST)))  # type: ignore[arg-type]
+                except (OSError, json.JSONDecodeError):
+                    continue
+            return out
         if not self.root.exists():
             return []
         out = []
@@ -168,11 +207,20 @@ class Registry:
 
     def get(self, version: str) -> ModelVersion:
         path = self._dir(version)
+        if self._remote is not None:
+            if not (self._remote.exists(version, MANIFEST) and self._remote.exists(version, BUNDLE)):
+                raise NotFoundError(f"no model version {version} in {self.root}")
+            return ModelVersion(version, self._remote.path(version), self._remote.read_json(version, MANIFEST))  # type: ignore[arg-type]
         if not (path / MANIFEST).exists() or not (path / BUNDLE).exists():
             raise NotFoundError(f"no model version {version} in {self.root}")
         return ModelVersion(version, path, json.loads((path / MANIFEST).read_text(encoding="utf-8")))
 
     def promoted(self) -> str | None:
+        if self._remote is not None:
+            try:
+                return str(self._remote.read_json(POINTER)["version"]) if self._remote.exists(POINTER) else None
+            except (OSError, json.JSONDecodeError, KeyError):
+                return None
         pointer = self.root / POINTER
         if not pointer.exists():
             return None
@@ -185,13 +233,19 @@ class Registry:
         """Point the service at ``version`` (atomic), and remember the previous one."""
         mv = self.get(version)
         previous = self.promoted()
-        self.root.mkdir(parents=True, exist_ok=True)
+        if self._remote is None:
+            self.root.mkdir(parents=True, exist_ok=True)
         record = {
             "version": version,
             "previous": previous,
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "reason": reason,
         }
+        if self._remote is not None:
+            self._remote.write_bytes(json.dumps(record).encode("utf-8"), POINTER)  # one object: atomic
+            lines = [json.dumps(r) for r in self.history()] + [json.dumps(record)]
+            self._remote.write_bytes(("\n".join(lines) + "\n").encode("utf-8"), HISTORY)
+            return mv
         tmp = self.root / f".{POINTER}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(record), encoding="utf-8")
         os.replace(tmp, self.root / POINTER)
@@ -200,6 +254,11 @@ class Registry:
         return mv
 
     def history(self) -> list[dict[str, Any]]:
+        if self._remote is not None:
+            if not self._remote.exists(HISTORY):
+                return []
+            text = self._remote.read_bytes(HISTORY).decode("utf-8")
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
         path = self.root / HISTORY
         if not path.exists():
             return []
@@ -220,5 +279,7 @@ class Registry:
             raise NotFoundError(f"no promoted model in {self.root}; run `recommender train`")
         mv = self.get(version)
         check_compatible(mv.manifest.get("libraries", {}))
+        if self._remote is not None:
+            return self._remote.load_joblib(version, BUNDLE), mv.manifest
         bundle = joblib.load(mv.path / BUNDLE)
         return bundle, mv.manifest

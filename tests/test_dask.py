@@ -111,3 +111,44 @@ def test_cli_cluster_local_writes_the_single_process_file(tmp_path, sample_setti
         assert len(one.read_text(encoding="utf-8").splitlines()) > 1
     finally:
         get_settings.cache_clear()
+
+
+# ---- the registry every worker and replica reads: fsspec URLs ----------------------
+
+
+def test_registry_on_an_fsspec_url_saves_promotes_loads_and_rolls_back():
+    pytest.importorskip("fsspec", reason="fsspec is not installed")
+    from pathlib import Path
+
+    from recommender.registry import Registry
+
+    root = f"memory://models-{np.random.default_rng().integers(1 << 30)}"
+    reg = Registry(root)
+    assert reg.versions() == [] and reg.promoted() is None
+    a = reg.save({"model": "a"}, {"note": "first"}, version="v1")
+    reg.save({"model": "b"}, {"note": "second"}, version="v2")
+    reg._remote.write_bytes(b"partial", "v3", "bundle.joblib")  # a crashed save: no manifest, so not a version
+    assert [v.version for v in reg.versions()] == ["v1", "v2"]
+    assert a.manifest["libraries"]["scikit-learn"]
+    reg.promote("v1")
+    reg.promote("v2")
+    # the same registry through Settings.models (a Path folds 'memory://' into 'memory:/')
+    other = Registry(Path(root))
+    assert other.promoted() == "v2"
+    assert other.load()[0] == {"model": "b"}
+    assert other.rollback().version == "v1"
+    assert reg.load()[0] == {"model": "a"}
+    assert [h["version"] for h in reg.history()] == ["v1", "v2", "v1"]
+    with pytest.raises(Exception, match="invalid model version"):
+        reg.get("../x")
+
+
+def test_file_urls_are_local_folders_with_atomic_renames(tmp_path):
+    from recommender.registry import Registry
+
+    reg = Registry(f"file://{tmp_path}/models")
+    assert reg._remote is None and reg.root == (tmp_path / "models").resolve()
+    reg.save({"m": 1}, {}, version="v1")
+    reg.promote("v1")
+    assert (tmp_path / "models" / "PROMOTED").exists()
+    assert reg.load()[0] == {"m": 1}
