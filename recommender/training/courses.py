@@ -2,7 +2,8 @@
 
 A course is feasible for a worker when its age limits admit them, it starts
 soon (or has no fixed start), and it is online or held where the worker can
-go (their mobility from home, or the prefecture they live in now). The label
+go (their mobility from home, or the province of their home or of where
+they live now: training is taken where one lives, whatever one's job mobility). The label
 is the furthest enrolment outcome, plus one grade when the worker was later
 hired into a job that needs a skill the course teaches: a course is good when
 it leads to work, not only when it is finished.
@@ -24,7 +25,7 @@ from recommender.regions import SCOPE_LOCAL, SCOPE_OUTBOUND, PlaceCodes, scope_p
 from recommender.training.labels import JOB_GRADES
 from recommender.training.world import EncodedWorld, positions
 
-START_WINDOW_DAYS = (-14, 180)  # a course already started two weeks ago, or starting within six months
+START_WINDOW_DAYS = (-120, 180)  # outcome dates often fall at the end of a course; a recommendation came before
 
 
 @dataclass(slots=True)
@@ -59,12 +60,12 @@ def course_feasible(view: WorkerView, pool: CoursePool, w: np.ndarray, c: np.nda
     day = np.broadcast_to(np.asarray(day, dtype=np.int64), c.shape)
     place = pool.region.take(c)
     scope = scope_prepared(view.home_region.take(w), place)
-    same_pref = view.current_region.code[w] // 100 == place.code // 100
+    same_province = (view.current_region.code[w] // 10000 == place.code // 10000) | (view.home_region.code[w] // 10000 == place.code // 10000)
     mobility = view.mobility[w]
     reachable = (mobility == MOBILITY_CODES["anywhere"]) | (
         (mobility == MOBILITY_CODES["province"]) & (scope != SCOPE_OUTBOUND)
     ) | ((mobility == MOBILITY_CODES["local"]) & (scope == SCOPE_LOCAL))
-    place_ok = pool.online[c] | reachable | same_pref
+    place_ok = pool.online[c] | reachable | same_province
     start = pool.start[c]
     timely = (start < 0) | ((start - day >= START_WINDOW_DAYS[0]) & (start - day <= START_WINDOW_DAYS[1]))
     years = (EPOCH + day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
