@@ -72,15 +72,33 @@ def _split_lines(text: str) -> list[str]:
     return lines
 
 
+def _is_full_row(line: str, width: int) -> bool:
+    """The line on its own is a record as wide as the header (a row an unbalanced quote swallowed)."""
+    try:
+        return len(next(csv.reader([line], strict=False), [])) == width
+    except csv.Error:
+        return False
+
+
+def _well_quoted(span: list[str]) -> bool:
+    """The lines are one record with properly closed quotes (a quoted cell holding line breaks)."""
+    try:
+        return len(list(csv.reader(span, strict=True))) == 1
+    except csv.Error:
+        return False
+
+
 def _parse_records(
     lines: list[str], width: int, file: str
 ) -> tuple[list[list[str]], list[int], list[RowError], int]:
     """Parse CSV records after the header, recovering from malformed rows.
 
     A record whose field count differs from the header's is rejected. When such
-    a record spans several lines (an unbalanced quote swallowing what follows),
-    only its first line is rejected and parsing restarts on the next line, so
-    the valid rows after it are not lost.
+    a record spans several lines because of an unbalanced quote (its quotes do
+    not close properly, or a swallowed line is a full row on its own), only its first line is
+    rejected and parsing restarts on the next line, so the valid rows after it
+    are not lost; otherwise (a quoted cell with line breaks in a row of the
+    wrong width) the whole record is one rejected row.
     """
     records: list[list[str]] = []
     rownums: list[int] = []
@@ -112,7 +130,8 @@ def _parse_records(
             if len(rec) != width:
                 spans = consumed - (first_line - start)
                 reason = f"row has {len(rec)} fields, the header has {width}"
-                if spans > 1:
+                span = lines[first_line : start + consumed]
+                if spans > 1 and (not _well_quoted(span) or any(_is_full_row(line, width) for line in span[1:])):
                     reason += f" (an unbalanced quote joined lines {row_no}-{row_no + spans - 1})"
                     errors.append(RowError(file, row_no, None, preview(lines[first_line]), reason))
                     restart_at = first_line + 1
@@ -233,23 +252,73 @@ def _arrow_column_to_strings(values: pd.Series) -> pd.Series:
     return pd.Series([one(v) for v in values.tolist()], index=values.index, dtype=object)
 
 
-def _read_parquet(data: bytes, file: str, spec: FileSpec) -> RawTable:
+# A Parquet file can expand enormously when read (a 5 KB file whose 2 million
+# rows all point at one 1 MB dictionary string is 2 TB of text): a file whose
+# decoded contract columns would pass this is refused whole, before it is expanded.
+PARQUET_MAX_DECODED_BYTES = 512 * 1024 * 1024
+
+
+def _decoded_bytes(arr: object) -> int:
+    """Bytes an Arrow array takes once its dictionaries are expanded (without expanding them)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        return sum(_decoded_bytes(c) for c in arr.chunks)
+    t = arr.type  # type: ignore[attr-defined]
+    if pa.types.is_dictionary(t):
+        lengths = pc.binary_length(arr.dictionary).take(arr.indices)  # type: ignore[attr-defined]
+        return int(pc.sum(lengths).as_py() or 0) + 8 * len(arr)  # type: ignore[arg-type]
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _decoded_bytes(arr.flatten()) + 8 * len(arr)  # type: ignore[attr-defined, arg-type]
+    if pa.types.is_struct(t):
+        return sum(_decoded_bytes(arr.field(i)) for i in range(t.num_fields)) + 8 * len(arr)  # type: ignore[attr-defined, arg-type]
+    return int(arr.nbytes)  # type: ignore[attr-defined]
+
+
+def _read_parquet(data: bytes, file: str, spec: FileSpec, max_decoded_bytes: int = PARQUET_MAX_DECODED_BYTES) -> RawTable:
     import pyarrow.parquet as pq
 
-    try:
-        table = pq.read_table(io.BytesIO(data))
-    except Exception as exc:  # pyarrow raises several types for corrupt files
-        err = RowError(file, 0, None, "", f"not a readable Parquet file: {exc}")
+    def refuse(reason: str) -> RawTable:
+        err = RowError(file, 0, None, "", reason)
         return RawTable(file, spec, pd.DataFrame(), np.array([], dtype=np.int64), [err], 0)
-    header = [_normalise_header(str(h)) for h in table.column_names]
-    wanted = {c for c in spec.column_names}
-    columns: dict[int, pd.Series] = {}
-    for i, name in enumerate(header):
-        if name in wanted:
-            columns[i] = _arrow_column_to_strings(table.column(i).to_pandas())
+
+    wanted = set(spec.column_names)
+    try:
+        pf = pq.ParquetFile(io.BytesIO(data))
+        names = list(pf.schema_arrow.names)
+        keep = [n for n in dict.fromkeys(names) if _normalise_header(str(n)) in wanted]  # only contract columns are read
+        md = pf.metadata
+        estimate = md.num_rows * 8 * max(1, len(keep))
+        dictionary_paths = []
+        for j in range(md.num_columns):
+            leaf = md.schema.column(j)
+            if leaf.path.split(".")[0] not in keep:
+                continue
+            if leaf.physical_type == "BYTE_ARRAY":
+                dictionary_paths.append(leaf.path)
+            estimate += sum(md.row_group(g).column(j).total_uncompressed_size for g in range(md.num_row_groups))
+        if estimate > max_decoded_bytes:
+            return refuse(f"the Parquet file decompresses to more than {max_decoded_bytes} bytes; split it or import it as CSV")
+        pf = pq.ParquetFile(io.BytesIO(data), read_dictionary=dictionary_paths or None)  # strings stay dictionary-encoded
+        table = pf.read(columns=keep)
+        decoded = _decoded_bytes_table(table)
+        if decoded > max_decoded_bytes:
+            return refuse(f"the Parquet file decompresses to {decoded} bytes, over {max_decoded_bytes}; split it or import it as CSV")
+        header = [_normalise_header(str(h)) for h in table.column_names]
+        columns: dict[int, pd.Series] = {}
+        for i, name in enumerate(header):
+            if name in wanted:
+                columns[i] = _arrow_column_to_strings(table.column(i).to_pandas())
+    except Exception as exc:  # pyarrow raises several types for corrupt files (and ArrowMemoryError)
+        return refuse(f"not a readable Parquet file: {type(exc).__name__}: {str(exc)[:300]}")
     frame = pd.DataFrame(columns) if columns else pd.DataFrame(index=range(table.num_rows))
     rownums = np.arange(1, table.num_rows + 1, dtype=np.int64)
     return _select_columns(file, spec, header, frame, rownums, [], table.num_rows, data)
+
+
+def _decoded_bytes_table(table: object) -> int:
+    return sum(_decoded_bytes(table.column(i)) for i in range(table.num_columns))  # type: ignore[attr-defined]
 
 
 def _select_columns(
