@@ -8,12 +8,22 @@ is left out, all other rows go on.
 Each column is factorised first and every *distinct* value is cleaned and
 parsed once: enum, region, date and boolean columns repeat a handful of
 values over a million rows, so validation costs little more than reading.
+
+A tiny table (an API's inline profile: one row) takes a per-cell path instead,
+since pandas costs more than the work there. It applies the same rules with
+the same code: cells are cleaned with the same string functions, and each
+distinct cleaned value is typed by the *same* per-kind parser as above (called
+on a one-value Series and remembered, so repeated values cost a dict lookup);
+only free text, lists and ids, which rarely repeat, are parsed by the plain
+Python functions that the pandas string methods apply element-wise. Both
+paths give the same frame, rows and errors (``tests/test_validate_small.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -260,6 +270,137 @@ def _validate_column(cells: pd.Series, col: Column, err: _Errors, max_cell_chars
     return out
 
 
+#: Tables with at most this many rows take the per-cell path (``_validate_small``).
+SMALL_TABLE_ROWS = 8
+_SMALL_CACHE_SIZE = 100_000
+_small_cache: dict[tuple[Column, str], tuple[object, str | None]] = {}
+_CACHED_KINDS = {Kind.INT, Kind.NUMBER, Kind.DATE, Kind.BOOL, Kind.ENUM, Kind.REGION}
+
+
+def _na(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+def _parse_list_one(value: str) -> str | None:
+    # what _parse_list's .str.replace / .str.strip / .str.len apply to each element
+    joined = _LIST_JOIN.sub(";", _LIST_SEP.sub(";", value)).strip("; ")
+    return joined if len(joined) > 0 else None
+
+
+def _parse_id_one(value: str) -> str | None:
+    # _parse_id's rules in the same order (the first reason found is kept)
+    if len(value) > MAX_ID_CHARS:
+        return f"id longer than {MAX_ID_CHARS} characters"
+    if _CONTROL.search(value) is not None:
+        return "id contains control characters"
+    if _NATIONAL_ID.match(value) is not None:
+        return "looks like a national ID number; use the service's own id (ID numbers are never stored)"
+    return None
+
+
+def _parse_one(col: Column, value: str) -> tuple[object, str | None]:
+    """One cleaned, present cell -> (typed value or None, reason or None), as ``_PARSERS`` give it."""
+    kind = col.kind
+    if kind is Kind.TEXT:
+        return value, None
+    if kind is Kind.LIST:
+        return _parse_list_one(value), None
+    if kind is Kind.ID:
+        return value, _parse_id_one(value)
+    key = (col, value)
+    hit = _small_cache.get(key)
+    if hit is None:
+        typed, reasons = _PARSERS[kind](pd.Series([value], dtype=object), col)
+        v = typed.iloc[0]
+        hit = (None if _na(v) else v, reasons[0])
+        if len(_small_cache) >= _SMALL_CACHE_SIZE:
+            _small_cache.clear()
+        _small_cache[key] = hit
+    return hit
+
+
+def _typed_array(values: list[object], kind: Kind) -> object:
+    dtype = _DTYPES.get(kind)
+    if dtype is None:
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return pd.Series(out, dtype=object, copy=False)  # object, as the general path keeps it (not pandas' str)
+    return pd.array(values, dtype=dtype)
+
+
+def _validate_small(raw: RawTable, max_cell_chars: int, today: dt.date, errors: list[RowError]) -> ValidatedTable | None:
+    """``validate_table`` for a few rows, cell by cell; None when a cell is not text (the general path decides)."""
+    spec = raw.spec
+    if len(spec.key) != 1:
+        return None
+    n = len(raw.cells)
+    err = _Errors(raw.file, raw.rows)
+    given = dict(zip(raw.cells.columns, raw.cells.to_numpy(dtype=object).T.tolist(), strict=True))
+    values: dict[str, list[object]] = {}
+    for col in spec.columns:
+        cells = given.get(col.name) or [None] * n
+        typed: list[object] = [None] * n
+        too_long = np.zeros(n, dtype=bool)
+        bad = np.zeros(n, dtype=bool)
+        missing = np.zeros(n, dtype=bool)
+        why = np.full(n, None, dtype=object)
+        nfkc = col.kind in _NFKC_KINDS
+        for r, cell in enumerate(cells):
+            if _na(cell):
+                missing[r] = True
+                continue
+            if not isinstance(cell, str):
+                return None
+            if len(cell) > max_cell_chars:
+                too_long[r] = True
+                continue
+            clean = (unicodedata.normalize("NFKC", cell) if nfkc else cell).strip(_WS)
+            if not clean:
+                missing[r] = True
+                continue
+            typed[r], why[r] = _parse_one(col, clean)
+            bad[r] = why[r] is not None
+        err.add(too_long, col.name, None, f"cell too long (more than {max_cell_chars} characters)")
+        err.add(bad, col.name, np.array(cells + [None], dtype=object)[:n], why)
+        if col.required:
+            err.add(missing, col.name, None, "required value missing")
+        values[col.name] = typed
+    for col in spec.columns:  # _apply_defaults
+        if col.default_from:
+            values[col.name] = [d if v is None else v for v, d in zip(values[col.name], values[col.default_from], strict=True)]
+        elif col.default is not None:
+            values[col.name] = [col.default if v is None else v for v in values[col.name]]
+    for left, right in ORDER_RULES.get(spec.name, ()):  # _cross_checks
+        a, b = values[left], values[right]
+        wrong = np.array([x is not None and y is not None and bool(x > y) for x, y in zip(a, b, strict=True)], dtype=bool)
+        err.add(wrong, left, np.array(a + [None], dtype=object)[:n], f"{left} is greater than {right}")
+    if spec.name == "workers":
+        years = values["birth_year"]
+        odd = np.array([y is not None and not 14 <= today.year - float(y) <= 100 for y in years], dtype=bool)
+        err.add(odd, "birth_year", np.array(years + [None], dtype=object)[:n], "implies an age outside 14-100")
+    valid = ~err.bad  # _drop_duplicate_keys (one key column: checked on entry)
+    key = spec.key[0]
+    first_row: dict[object, int] = {}
+    dup = np.zeros(n, dtype=bool)
+    why = np.full(n, None, dtype=object)
+    for r in range(n):
+        v = values[key][r]
+        if not valid[r] or v is None:
+            continue
+        if v in first_row:
+            dup[r] = True
+            why[r] = f"duplicate {key} {v} (first at row {first_row[v]})"
+        else:
+            first_row[v] = int(err.rows[r])
+    if dup.any():
+        err.add(dup, key, np.array(values[key] + [None], dtype=object)[:n], why)
+        valid = valid & ~dup
+    keep = np.flatnonzero(valid)
+    frame = pd.DataFrame({c.name: _typed_array([values[c.name][r] for r in keep], c.kind) for c in spec.columns})
+    errors.extend(err.sorted())
+    return ValidatedTable(raw.file, spec, frame, err.rows[valid], errors, raw.rows_read)
+
+
 def validate_table(raw: RawTable, *, max_cell_chars: int = 10_000, today: dt.date | None = None) -> ValidatedTable:
     """Type every cell of ``raw``; return the valid rows and the errors of the others."""
     spec = raw.spec
@@ -271,6 +412,10 @@ def validate_table(raw: RawTable, *, max_cell_chars: int = 10_000, today: dt.dat
     n = len(raw.cells)
     if n == 0:
         return ValidatedTable(raw.file, spec, _empty_typed(spec), np.array([], dtype=np.int64), errors, raw.rows_read)
+    if n <= SMALL_TABLE_ROWS:
+        small = _validate_small(raw, max_cell_chars, today or dt.date.today(), errors)
+        if small is not None:
+            return small
     err = _Errors(raw.file, raw.rows)
     typed: dict[str, pd.Series] = {}
     for col in spec.columns:
