@@ -48,6 +48,27 @@ def chromium_binary() -> str | None:
     return None
 
 
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    import importlib.util
+
+    if importlib.util.find_spec("playwright") is None:
+        return "Playwright for Python is not installed (pip install playwright; no browser download needed)"
+    if chromium_binary() is None:
+        return "no Chromium installed (apt-get install chromium chromium-driver, or set RECOMMENDER_CHROMIUM)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `browser` tests before any fixture runs (no model is trained for tests that cannot run)."""
+    reason = browser_missing()
+    if reason is None:
+        return
+    for item in items:
+        if item.get_closest_marker("browser") is not None and Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
 @pytest.fixture(scope="session")
 def screenshots_dir() -> Path:
     folder = Path(os.environ.get("RECOMMENDER_SCREENSHOTS") or ROOT / "docs" / "screenshots")

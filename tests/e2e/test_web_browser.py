@@ -241,3 +241,22 @@ def test_phone_width(phone: Any, live_server: LiveServer, demo_worker: str, scre
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, screenshots_dir, "walk-in-form-phone.png", full=False, at="#walkin")
     shot(page, screenshots_dir, "walk-in-phone.png", full=False, at="#profile")
+
+
+def test_age_limit_toggle_asks_for_flagged_jobs(desktop: Any, live_server: LiveServer, demo_worker: str) -> None:
+    page = desktop
+    sign_in(page)
+    find_worker(page, demo_worker)
+
+    def total() -> int:
+        return sum(int(re.sub(r"\D", "", page.inner_text(f"#scope-tabs [data-scope={s}] .count")) or 0)
+                   for s in ("local", "province", "outbound"))
+
+    strict = total()
+    with page.expect_request(lambda r: r.url.endswith("/v1/recommendations/jobs") and '"age_policy":"flag"' in (r.post_data or "")):
+        page.check("#flag-age")
+    page.locator("#status.ok").wait_for()
+    assert total() >= strict
+    flagged = page.locator('#jobs .warnings li[data-code="age_limit"]')
+    if flagged.count():
+        assert "年龄限制" in flagged.first.inner_text()
