@@ -92,6 +92,9 @@ def test_find_worker_see_jobs_and_courses_and_record_referral(
     desktop: Any, live_server: LiveServer, demo_worker: str, screenshots_dir: Path
 ) -> None:
     page = desktop
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
     sign_in(page)
     find_worker(page, demo_worker)
 
@@ -166,6 +169,7 @@ def test_find_worker_see_jobs_and_courses_and_record_referral(
     assert page.inner_text("#tab-find") == "Find by id"
     page.click("#lang")
     assert page.inner_text("#tab-find") == "按编号查找"
+    assert problems == []  # no script error, nothing blocked by the Content-Security-Policy
 
 
 def test_unknown_worker_is_reported(desktop: Any, live_server: LiveServer) -> None:
