@@ -178,16 +178,22 @@ def _reference_model(
 
 
 def recommendation_mix(recs: pd.DataFrame) -> pd.DataFrame:
-    """Share of local / province / outbound items in the top 10, per method, overall and per age band."""
+    """Share of local / province / outbound items in a worker's top 10, averaged over workers (as the
+    metrics table's ``local_share``), per method, overall and per age band."""
+    cols = ["method", "age_band", "local", "province", "outbound"]
     if recs.empty:
-        return pd.DataFrame(columns=["method", "age_band", "local", "province", "outbound"])
-    parts = [recs.assign(age_band="all"), recs]
-    frame = pd.concat(parts, ignore_index=True)
-    out = pd.crosstab([frame["method"], frame[C.AGE_BAND]], frame[C.SCOPE], normalize="index")
+        return pd.DataFrame(columns=cols)
+    per_worker = pd.crosstab([recs["method"], recs[C.AGE_BAND], recs[C.WORKER]], recs[C.SCOPE], normalize="index")
     for s in ("local", "province", "outbound"):
-        if s not in out.columns:
-            out[s] = 0.0
-    return out[["local", "province", "outbound"]].reset_index().rename(columns={C.AGE_BAND: "age_band"})
+        if s not in per_worker.columns:
+            per_worker[s] = 0.0
+    per_worker = per_worker[["local", "province", "outbound"]].reset_index()
+    overall = per_worker.groupby("method", sort=False)[["local", "province", "outbound"]].mean().reset_index().assign(age_band="all")
+    bands = per_worker.groupby(["method", C.AGE_BAND], sort=False)[["local", "province", "outbound"]].mean().reset_index()
+    out = pd.concat([overall, bands.rename(columns={C.AGE_BAND: "age_band"})], ignore_index=True)
+    out = out[cols].sort_values(["method", "age_band"]).reset_index(drop=True)
+    out.columns.name = None
+    return out
 
 
 def _ndcg_per_query(scores: np.ndarray, gains: np.ndarray, starts: np.ndarray, k: int = 10) -> np.ndarray:
