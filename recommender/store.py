@@ -107,7 +107,10 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         db = engine.url.database
         if db and db != ":memory:":
-            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # connecting fails with an OperationalError instead, which callers treat as "store down"
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -173,8 +176,17 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """One transaction: everything written inside it lands together or not at all."""
+        """One transaction: everything written inside it lands together or not at all.
+
+        Writers are serialised from the start (SQLite ``BEGIN IMMEDIATE``, a
+        PostgreSQL transaction-level advisory lock): two imports at once would
+        otherwise both read "no such key" and the second would fail on insert.
+        """
         with self.engine.begin() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif self.dialect == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
             yield conn
 
     # ---- reading -------------------------------------------------------------
@@ -266,26 +278,24 @@ class Store:
         table = TABLES[name]
         cols = [table.c[k] for k in spec.key] + [table.c[ROW_HASH]]
         key_names = list(spec.key)
-        if self.dialect == "postgresql":
-            if len(keys) > 20_000 or len(spec.key) > 1:
-                rows = self._fetch_raw(conn, sa.select(*cols))
-            else:
-                raw = _pg_connection(conn)
-                with raw.cursor() as cur:
-                    cur.execute(
-                        f"SELECT {spec.key[0]}, {ROW_HASH} FROM {spec.name} WHERE {spec.key[0]} = ANY(%s)",
-                        (keys[spec.key[0]].astype(object).tolist(),),
-                    )
-                    rows = cur.fetchall()
+        first = spec.key[0]
+        if len(keys) > 20_000:  # a bulk import: one scan beats many look-ups
+            rows = self._fetch_raw(conn, sa.select(*cols)) if self.dialect == "postgresql" else conn.execute(sa.select(*cols)).fetchall()
             return pd.DataFrame.from_records(rows, columns=key_names + [ROW_HASH])
-        if len(keys) > 20_000 or len(spec.key) > 1:
-            rows = conn.execute(sa.select(*cols)).fetchall()
+        # a few rows (an API write, a small file): look up by the first key column only;
+        # for composite keys the merge in ``upsert`` matches the rest
+        values = list(dict.fromkeys(keys[first].astype(object).tolist()))
+        if self.dialect == "postgresql":
+            raw = _pg_connection(conn)
+            with raw.cursor() as cur:
+                names = ", ".join(key_names + [ROW_HASH])
+                cur.execute(f"SELECT {names} FROM {spec.name} WHERE {first} = ANY(%s)", (values,))
+                rows = cur.fetchall()
         else:
             rows = []
-            values = keys[spec.key[0]].tolist()
             for i in range(0, len(values), 500):
                 chunk = values[i : i + 500]
-                rows.extend(conn.execute(sa.select(*cols).where(table.c[spec.key[0]].in_(chunk))).fetchall())
+                rows.extend(conn.execute(sa.select(*cols).where(table.c[first].in_(chunk))).fetchall())
         return pd.DataFrame.from_records(rows, columns=key_names + [ROW_HASH])
 
     def upsert(self, conn: Connection, name: str, frame: pd.DataFrame) -> UpsertResult:
