@@ -254,7 +254,7 @@ def test_bad_candidate_is_refused_and_rollback_restores_the_previous_scores(
     code = main(["retrain", *args, *SMALL, "--force", "--shuffle-labels"])
     out = capsys.readouterr()
     result = json.loads(out.out.strip().splitlines()[-1])
-    assert code == EXIT_REFUSED == 3
+    assert code == EXIT_REFUSED == 3, result
     assert result["status"] == "refused" and "worse than" in result["message"] and "ndcg@10" in result["message"]
     bad = reg.get(result["version"]).manifest
     assert bad["gate"]["passed"] is False and bad["promoted"] is False and bad["gate"]["reason"] in result["message"]

@@ -105,8 +105,9 @@ def evaluate_candidate(
     say(f"split: {split.describe()} ({len(train):,} train pairs, {len(test):,} test pairs)", 0.02)
     encoders = Encoders.fit(cfg.taxonomy_dir)
     world = EncodedWorld.build(snapshot, encoders, certs_as_of=split.cutoff)
-    fit_on = shuffle_relevance(train, cfg.seed) if shuffle_labels else train
-    tp = training_pairs(world, fit_on, negatives=cfg.negatives, seed=cfg.seed)
+    tp = training_pairs(world, train, negatives=cfg.negatives, seed=cfg.seed)
+    if shuffle_labels:  # every training row's label permuted (outcomes and sampled negatives): nothing left to learn
+        tp = dataclasses.replace(tp, y=np.random.default_rng(cfg.seed + 7919).permutation(tp.y))
     birth = world.worker_view.birth_year
     say(f"fitting the candidate on {len(tp.y):,} pairs" + (" (labels shuffled)" if shuffle_labels else ""), 0.08)
     model = _fit(tp, cfg, birth, cfg.older_worker_weight)
