@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import recommender.served_log  # noqa: F401  (defines its table on the store's metadata before the store creates tables)
 from api.deps import StoreDep, allow
 from api.errors import install_handlers
+from api.headers import SecurityHeadersMiddleware
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import courses, employers, imports, jobs, models, ops, outcomes, recommendations, workers
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
     """Build the app. ``loader(settings, store)`` returns the Recommender to serve (tests pass a fake)."""
     settings = settings or get_settings()
     keyring = KeyRing.from_settings(settings)  # refuses placeholder keys in production, before anything starts
+    settings = settings.model_copy(update={"api_keys": {}})  # from here on only the keyring's hashes hold the keys
     metrics = Metrics()
 
     @asynccontextmanager
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
             expose_headers=["X-Model-Version", "X-Request-ID", "Retry-After"],
         )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every response, refusals included
 
     app.include_router(ops.router)
     for module in (recommendations, workers, jobs, courses, employers, outcomes, imports, models):

@@ -281,5 +281,8 @@ class Registry:
         check_compatible(mv.manifest.get("libraries", {}))
         if self._remote is not None:
             return self._remote.load_joblib(version, BUNDLE), mv.manifest
-        bundle = joblib.load(mv.path / BUNDLE)
+        path = (mv.path / BUNDLE).resolve()
+        if path.parent != mv.path:  # a bundle file linked out of the registry is never unpickled
+            raise RegistryError(f"model version {version}: {BUNDLE} links outside the registry; refusing to load it")
+        bundle = joblib.load(path)
         return bundle, mv.manifest

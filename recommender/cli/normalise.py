@@ -104,6 +104,7 @@ def _one(args: argparse.Namespace, tax) -> int:
 
 
 def _batch(args: argparse.Namespace, tax) -> int:
+    from recommender.cli.recommend import safe_cell  # spreadsheet formula injection neutralised, as in every CSV we write
     from recommender.normalise import TitleClassifier
 
     path: Path = args.titles
@@ -122,7 +123,7 @@ def _batch(args: argparse.Namespace, tax) -> int:
         writer = csv.writer(out)
         writer.writerow(["title", "occupation_code", "occupation_name", "score"])
         for title, m in zip(titles, results, strict=True):
-            writer.writerow([title, m.code or "", m.name or "", f"{m.score:.4f}"])
+            writer.writerow([safe_cell(title), m.code or "", safe_cell(m.name or ""), f"{m.score:.4f}"])
     finally:
         if out is not sys.stdout:
             out.close()
