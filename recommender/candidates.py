@@ -106,14 +106,49 @@ class JobPool:
 
     def open_listable(self, day: int) -> np.ndarray:
         """Indices of jobs open on ``day`` whose employer is not listed; cached per day."""
+        return self.open_view(day).idx
+
+    def open_view(self, day: int) -> OpenView:
+        """What one-worker feasibility needs of the jobs open and listable on ``day``; cached per day."""
         if self._open_cache is None:
             self._open_cache = {}
         hit = self._open_cache.get(day)
         if hit is None:
             if len(self._open_cache) > 64:
                 self._open_cache.clear()
-            hit = self._open_cache[day] = np.flatnonzero(self.open_on(day) & ~self.arrears)
+            hit = self._open_cache[day] = OpenView.build(self, np.flatnonzero(self.open_on(day) & ~self.arrears))
         return hit
+
+
+@dataclass(slots=True)
+class OpenView:
+    """The open, listable jobs of one day, gathered once: regions as distinct places plus the
+    position of each job among them, age limits, and the rows that require certificates."""
+
+    idx: np.ndarray
+    places: PlaceCodes  # distinct prepared places of the open jobs
+    place_of: np.ndarray  # position of each open job among ``places``
+    age_min: np.ndarray
+    age_max: np.ndarray
+    req_rows: np.ndarray  # positions (in idx) of the open jobs that require a certificate
+    required: sp.csr_matrix  # their rows of JobPool.required
+
+    @classmethod
+    def build(cls, pool: JobPool, idx: np.ndarray) -> OpenView:
+        region = pool.region.take(idx)
+        keys = region.code * 8 + region.level.astype(np.int64)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        has_req = np.diff(pool.required.indptr)[idx] > 0
+        req_rows = np.flatnonzero(has_req)
+        return cls(
+            idx=idx,
+            places=region.take(first),
+            place_of=inverse.astype(np.intp).ravel(),
+            age_min=pool.age_min[idx],
+            age_max=pool.age_max[idx],
+            req_rows=req_rows,
+            required=pool.required[idx[req_rows]],
+        )
 
 
 @dataclass(slots=True)
@@ -131,12 +166,16 @@ class WorkerView:
     def build(cls, workers: pd.DataFrame, certs: sp.csr_matrix) -> WorkerView:
         held = sp.csr_matrix(certs, dtype=np.float32)
         held.data = (held.data > 0).astype(np.float32)
-        mobility = workers["mobility"].fillna("anywhere").map(MOBILITY_CODES).fillna(2)
+        if len(workers) <= 8:  # one worker per request: the same mapping without pandas
+            mobility = np.array([2 if pd.isna(v) else MOBILITY_CODES.get(v, 2)
+                                 for v in workers["mobility"].tolist()], dtype=np.int8)
+        else:
+            mobility = workers["mobility"].fillna("anywhere").map(MOBILITY_CODES).fillna(2).to_numpy(dtype=np.int8)
         return cls(
             ids=workers["worker_id"].to_numpy(dtype=object),
             home_region=region_codes(workers["home_region"]),
             current_region=region_codes(workers["current_region"].fillna(workers["home_region"])),
-            mobility=mobility.to_numpy(dtype=np.int8),
+            mobility=mobility,
             birth_year=_float(workers["birth_year"], len(workers)),
             certs=held,
         )
@@ -251,7 +290,10 @@ def candidates_for(
     awardable: np.ndarray | None = None,
 ) -> tuple[np.ndarray, Feasibility, np.ndarray]:
     """Feasible open jobs for one worker: (job indices, their feasibility, course-reachable job indices)."""
-    open_idx = jobs.open_listable(day)
+    view = jobs.open_view(day)
+    open_idx = view.idx
+    if len(open_idx):
+        return _one_worker(workers, view, w, day, age_policy, awardable)
     if not len(open_idx):
         empty = np.zeros(0, dtype=np.int64)
         return empty, check_pairs(workers, jobs, empty, empty, day), empty
@@ -259,6 +301,58 @@ def candidates_for(
     keep = f.feasible(age_policy)
     reach = open_idx[f.course_reachable & f.mobility_ok]
     return open_idx[keep], _subset(f, keep), reach
+
+
+def _one_worker(
+    workers: WorkerView, view: OpenView, w: int, day: int, age_policy: str, awardable: np.ndarray | None
+) -> tuple[np.ndarray, Feasibility, np.ndarray]:
+    """``check_pairs`` of one worker against the day's open jobs, with the per-day work cached.
+
+    The same rules as ``check_pairs`` (a test compares both): scope and mobility per distinct
+    place, missing certificates only over the jobs that require some, age limits as posted.
+    Open, listable jobs are open and not in arrears by construction.
+    """
+    if age_policy not in AGE_POLICIES:
+        raise ValueError(f"age_policy must be one of {', '.join(AGE_POLICIES)}")
+    n = len(view.idx)
+    home = workers.home_region.take(np.array([w]))
+    scope_u = scope_prepared(home, view.places)
+    mob = workers.mobility[w]
+    mob_u = (mob == 2) | ((mob == 1) & (scope_u != SCOPE_OUTBOUND)) | ((mob == 0) & (scope_u == SCOPE_LOCAL))
+    scope = scope_u[view.place_of]
+    mobility_ok = mob_u[view.place_of]
+    missing = np.zeros(n, dtype=np.int32)
+    course_reachable = np.zeros(n, dtype=bool)
+    if len(view.req_rows):
+        lo, hi = workers.certs.indptr[w], workers.certs.indptr[w + 1]
+        lack = np.ones(workers.certs.shape[1])
+        lack[workers.certs.indices[lo:hi][workers.certs.data[lo:hi] != 0]] = 0.0
+        miss_req = np.asarray(view.required @ lack).ravel().astype(np.int32)
+        missing[view.req_rows] = miss_req
+        if awardable is not None and miss_req.any():
+            hard = np.asarray(view.required @ (lack * ~awardable.astype(bool))).ravel() > 0
+            course_reachable[view.req_rows] = (miss_req > 0) & ~hard
+    year = int((EPOCH + np.timedelta64(int(day), "D")).astype("datetime64[Y]").astype(int)) + 1970
+    age = year - workers.birth_year[w : w + 1]
+    with np.errstate(invalid="ignore"):
+        below = age < view.age_min
+        above = age > view.age_max
+    keep = mobility_ok & (missing == 0)
+    if age_policy == "strict":
+        keep &= ~below & ~above
+    pos = np.flatnonzero(keep)
+    m = len(pos)
+    feas = Feasibility(
+        scope=scope[pos],
+        open=np.ones(m, dtype=bool),
+        arrears=np.zeros(m, dtype=bool),
+        mobility_ok=np.ones(m, dtype=bool),
+        missing_certs=np.zeros(m, dtype=np.int32),
+        below_age=below[pos],
+        above_age=above[pos],
+        course_reachable=np.zeros(m, dtype=bool),
+    )
+    return view.idx[pos], feas, view.idx[course_reachable & mobility_ok]
 
 
 def _subset(f: Feasibility, mask: np.ndarray) -> Feasibility:

@@ -41,6 +41,14 @@ class PolicyConfig:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def _boost(score: np.ndarray, local: np.ndarray, friendly: np.ndarray, welfare: np.ndarray, age: float, cfg: PolicyConfig) -> np.ndarray:
+    n = len(score)
+    if cfg.older_worker_weight <= 0 or age < cfg.older_worker_age or n == 0:
+        return np.zeros(n)
+    spread = float(np.std(score)) or 1.0
+    return cfg.older_worker_weight * spread * (0.5 * local + 0.3 * friendly + 0.4 * welfare)
+
+
 def older_worker_boost(cands: pd.DataFrame, age: float, cfg: PolicyConfig) -> np.ndarray:
     """Extra score for workers at or over the age threshold.
 
@@ -49,14 +57,14 @@ def older_worker_boost(cands: pd.DataFrame, age: float, cfg: PolicyConfig) -> np
     local work, posts without a binding age limit and public-welfare posts move
     up by up to ``weight`` standard deviations.
     """
-    n = len(cands)
-    if cfg.older_worker_weight <= 0 or age < cfg.older_worker_age or n == 0:
-        return np.zeros(n)
-    spread = float(np.std(cands["score"].to_numpy(dtype=float))) or 1.0
-    local = (cands["scope"].to_numpy() == "local").astype(float)
-    friendly = _flag(cands, "age_friendly")
-    welfare = _flag(cands, "public_welfare")
-    return cfg.older_worker_weight * spread * (0.5 * local + 0.3 * friendly + 0.4 * welfare)
+    return _boost(
+        cands["score"].to_numpy(dtype=float),
+        (cands["scope"].to_numpy() == "local").astype(float),
+        _flag(cands, "age_friendly"),
+        _flag(cands, "public_welfare"),
+        age,
+        cfg,
+    )
 
 
 def _flag(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -73,21 +81,21 @@ def filter_scope(cands: pd.DataFrame, scope: str) -> pd.DataFrame:
     return cands.loc[cands["scope"] == scope]
 
 
-def _diverse_order(cands: pd.DataFrame, k: int, cfg: PolicyConfig, blocked: set[str] | None = None) -> list[int]:
+def _diverse_positions(
+    final: np.ndarray, items: np.ndarray, employers: np.ndarray | None, occupations: np.ndarray | None,
+    k: int, cfg: PolicyConfig, blocked: set[str] | None = None,
+) -> list[int]:
     """Greedy top-k by score that caps items per employer and per occupation.
 
     When the caps leave fewer than k items, the best skipped ones fill the rest:
     variety should never leave a worker with a shorter list.
     """
-    order = np.argsort(-cands["final_score"].to_numpy(dtype=float), kind="stable")
-    employers = cands["employer_id"].to_numpy() if "employer_id" in cands.columns else None
-    occupations = cands["occupation"].to_numpy() if "occupation" in cands.columns else None
-    items = cands["item_id"].to_numpy()
+    order = np.argsort(-final, kind="stable")
     per_emp: Counter[object] = Counter()
     per_occ: Counter[object] = Counter()
     chosen: list[int] = []
     skipped: list[int] = []
-    for pos in order:
+    for pos in order.tolist():
         if blocked and items[pos] in blocked:
             continue
         emp = employers[pos] if employers is not None else None
@@ -105,15 +113,23 @@ def _diverse_order(cands: pd.DataFrame, k: int, cfg: PolicyConfig, blocked: set[
     return chosen + skipped[: k - len(chosen)]
 
 
-def _balanced(cands: pd.DataFrame, picked: list[int], k: int, cfg: PolicyConfig) -> list[int]:
+def _diverse_order(cands: pd.DataFrame, k: int, cfg: PolicyConfig, blocked: set[str] | None = None) -> list[int]:
+    return _diverse_positions(
+        cands["final_score"].to_numpy(dtype=float),
+        cands["item_id"].to_numpy(),
+        cands["employer_id"].to_numpy() if "employer_id" in cands.columns else None,
+        cands["occupation"].to_numpy() if "occupation" in cands.columns else None,
+        k, cfg, blocked,
+    )
+
+
+def _balanced_positions(scopes: np.ndarray, score: np.ndarray, picked: list[int], k: int, cfg: PolicyConfig) -> list[int]:
     """Make sure local and away (province or outbound) options both appear when both exist.
 
     Each of local and away gets at least ``balanced_min_share`` of k, and at
     least one outbound item is shown when there is one. Missing items replace
     the lowest-scored items whose removal keeps every other requirement met.
     """
-    scopes = cands["scope"].to_numpy()
-    score = cands["final_score"].to_numpy(dtype=float)
     quota = max(1, math.floor(cfg.balanced_min_share * k))
     needs: list[tuple[frozenset[str], int]] = [
         (frozenset({"local"}), quota),
@@ -141,6 +157,76 @@ def _balanced(cands: pd.DataFrame, picked: list[int], k: int, cfg: PolicyConfig)
             result.append(pool.pop(0))
     result.sort(key=lambda p: -score[p])
     return result[:k]
+
+
+def _balanced(cands: pd.DataFrame, picked: list[int], k: int, cfg: PolicyConfig) -> list[int]:
+    return _balanced_positions(cands["scope"].to_numpy(), cands["final_score"].to_numpy(dtype=float), picked, k, cfg)
+
+
+@dataclass(frozen=True, slots=True)
+class Reranked:
+    """``rerank_arrays``: positions of the top ``k`` in the candidate arrays, best first,
+    with the boost and final score of every candidate."""
+
+    positions: np.ndarray  # intp, rank order
+    policy_boost: np.ndarray
+    final_score: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
+def rerank_arrays(
+    score: np.ndarray,
+    scope: np.ndarray,
+    items: np.ndarray,
+    *,
+    age: float,
+    k: int,
+    scope_request: str = "all",
+    cfg: PolicyConfig | None = None,
+    blocked: set[str] | None = None,
+    employer: np.ndarray | None = None,
+    occupation: np.ndarray | None = None,
+    age_friendly: np.ndarray | None = None,
+    public_welfare: np.ndarray | None = None,
+) -> Reranked:
+    """``rerank`` over aligned arrays (no frame): the same rules, for the serving path.
+
+    Flags are booleans (missing already read as False); ``employer`` and
+    ``occupation`` are object arrays (None or NaN: no cap applies).
+    """
+    cfg = cfg or PolicyConfig()
+    score = np.asarray(score, dtype=float)
+    n = len(score)
+    if scope_request not in ("all", "balanced"):
+        if scope_request not in SCOPES:
+            raise ValueError(f"scope must be one of {', '.join(SCOPE_REQUESTS)}")
+        keep = np.flatnonzero(scope == scope_request)
+    else:
+        keep = None
+    if keep is not None and len(keep) < n:
+        sub = lambda a: None if a is None else a[keep]  # noqa: E731
+        inner = rerank_arrays(score[keep], scope[keep], items[keep], age=age, k=k, scope_request="all", cfg=cfg,
+                              blocked=blocked, employer=sub(employer), occupation=sub(occupation),
+                              age_friendly=sub(age_friendly), public_welfare=sub(public_welfare))
+        boost, final = np.zeros(n), score.copy()
+        boost[keep], final[keep] = inner.policy_boost, inner.final_score
+        return Reranked(keep[inner.positions], boost, final)
+    zeros = np.zeros(n)
+    boost = _boost(
+        score,
+        (scope == "local").astype(float),
+        zeros if age_friendly is None else np.asarray(age_friendly, dtype=float),
+        zeros if public_welfare is None else np.asarray(public_welfare, dtype=float),
+        age,
+        cfg,
+    )
+    final = score + boost
+    picked = _diverse_positions(final, items, employer, occupation, k, cfg, blocked) if n else []
+    if scope_request == "balanced" and n:
+        picked = _balanced_positions(scope, final, picked, k, cfg)
+    return Reranked(np.asarray(picked, dtype=np.intp), boost, final)
 
 
 def rerank(

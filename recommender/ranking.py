@@ -24,6 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from recommender.features import PairSet
+from recommender.features._pairs import derived_csc, region_groups
 
 PRESCORE_FEATURES: tuple[str, ...] = (
     "skill_idf_overlap",
@@ -44,6 +45,40 @@ def _haversine(lat1: np.ndarray | float, lon1: np.ndarray | float, lat2: np.ndar
     dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
     return 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def _column_sums(items: Any, name: str, x: np.ndarray) -> np.ndarray:
+    """``items.<name> @ x`` for a sparse ``x`` (one worker's row), bit for bit.
+
+    Only the item entries in the columns where ``x`` is non-zero are touched (a
+    gather on the block's cached CSC copy). The sums run in the same order and
+    precision as scipy's CSR matrix-vector product (ascending column within a row;
+    float32 accumulation for a float32 ``x``, float64 otherwise), and the skipped
+    terms are exact zeros, so the result is identical.
+    """
+    m = getattr(items, name)
+    n_rows = m.shape[0]
+    dtype = np.result_type(m.dtype, x.dtype)
+    if not m.has_sorted_indices or dtype not in (np.float32, np.float64):
+        return np.asarray(m @ x).ravel()
+    csc = derived_csc(items, name)
+    cols = np.flatnonzero(x)
+    if len(cols) == 0:
+        return np.zeros(n_rows, dtype=dtype)
+    starts, ends = csc.indptr[cols], csc.indptr[cols + 1]
+    counts = ends - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(n_rows, dtype=dtype)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    idx = np.repeat(starts, counts) + offsets
+    rows = csc.indices[idx]
+    terms = csc.data[idx].astype(dtype) * np.repeat(x[cols].astype(dtype), counts)
+    if dtype == np.float64:
+        return np.bincount(rows, weights=terms, minlength=n_rows)
+    out = np.zeros(n_rows, dtype=dtype)
+    np.add.at(out, rows, terms)
+    return out
 
 
 def _rowwise_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
@@ -67,19 +102,23 @@ class PreScorer(BaseEstimator):
         n = len(pairs)
         one = n > 0 and bool((pairs.w == pairs.w[0]).all())
         if one:
-            # one worker against many items: matrix-vector products over the whole
-            # item block (cached item-side norms), then pick the candidate rows
+            # one worker against many items: gather only the item entries in the worker's
+            # skill / occupation columns (cached CSC copies, the same sums as the full
+            # matrix-vector products), then pick the candidate rows; distances once per
+            # distinct item region
             wrow = int(pairs.w[0])
             wv = W.skills[wrow]
             w_dense = np.asarray(wv.todense()).ravel()
-            overlap = (J.skills @ (w_dense * idf))[pairs.i]
-            dot = (J.skills @ w_dense)[pairs.i]
+            overlap = _column_sums(J, "skills", w_dense * idf)[pairs.i]
+            dot = _column_sums(J, "skills", w_dense)[pairs.i]
             wn = float(np.sqrt((w_dense**2).sum()))
-            occ = (J.occupations @ np.asarray(W.occupations[wrow].todense()).ravel())[pairs.i]
+            occ = _column_sums(J, "occupations", np.asarray(W.occupations[wrow].todense()).ravel())[pairs.i]
             wlat, wlon = W.num["lat"][wrow], W.num["lon"][wrow]
             expected = W.num["expected_wage"][wrow]
             jn, j_idf = self._item_stats(J, idf)
             jn, j_idf = jn[pairs.i], j_idf[pairs.i]
+            _, inverse, ulat, ulon = region_groups(J)
+            dist = _haversine(wlat, wlon, ulat, ulon)[inverse[pairs.i]]
         else:
             js = J.skills[pairs.i]
             ws = W.skills[pairs.w]
@@ -91,10 +130,10 @@ class PreScorer(BaseEstimator):
             expected = W.num["expected_wage"][pairs.w]
             jn = np.sqrt(np.asarray(js.multiply(js).sum(axis=1)).ravel())
             j_idf = np.asarray(js @ idf).ravel()
+            dist = _haversine(wlat, wlon, J.num["lat"][pairs.i], J.num["lon"][pairs.i])
         with np.errstate(invalid="ignore", divide="ignore"):
             idf_overlap = np.where(j_idf > 0, overlap / np.where(j_idf > 0, j_idf, 1), 0.0)
             cosine = np.where((jn > 0) & (wn > 0), dot / (jn * np.where(wn > 0, wn, 1)), 0.0)
-            dist = _haversine(wlat, wlon, J.num["lat"][pairs.i], J.num["lon"][pairs.i])
             wage = J.num["wage_mid"][pairs.i]
             ratio = np.log(np.asarray(wage, dtype=float) / np.asarray(expected, dtype=float))
         wage_known = np.isfinite(ratio)
@@ -109,7 +148,7 @@ class PreScorer(BaseEstimator):
                 np.where(wage_known, ratio, 0.0),
                 wage_known,
             ]
-        ).astype(np.float64)
+        ).astype(np.float64, copy=False)
         return out
 
     @staticmethod

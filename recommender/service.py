@@ -34,7 +34,7 @@ from recommender.explain import course_reasons, job_reasons
 from recommender.features import EntityBlock, PairSet
 from recommender.io.reader import RawTable
 from recommender.io.validate import validate_table
-from recommender.policy import SCOPE_REQUESTS, ExposureLedger, PolicyConfig, rerank
+from recommender.policy import SCOPE_REQUESTS, ExposureLedger, PolicyConfig, rerank, rerank_arrays
 from recommender.regions import SCOPE_NAMES, RegionIndex
 from recommender.registry import Registry
 from recommender.schemas import Recommendations, RecommendedItem, WorkerProfile
@@ -46,7 +46,40 @@ from recommender.training.evaluate import age_band
 from recommender.training.world import EncodedWorld
 
 EPOCH = np.datetime64("1970-01-01", "D")
+_EPOCH_DATE = dt.date(1970, 1, 1)
 WORKER_CACHE_SIZE = 20_000  # encoded stored workers kept between requests
+_SCOPE_NAMES = np.asarray(SCOPE_NAMES, dtype=object)
+_SCOPE_CODE = {name: code for code, name in enumerate(SCOPE_NAMES)}
+
+
+@lru_cache(maxsize=16)
+def _id_array_cached(ids: tuple[str, ...]) -> np.ndarray:
+    return np.asarray(ids, dtype=object)
+
+
+def _id_array(ids: tuple[str, ...]) -> np.ndarray:
+    return _id_array_cached(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class _RankedJobs:
+    """The policy's top k, best first: job index, row in the ranker's feature matrix, and the rest."""
+
+    job: np.ndarray
+    row: np.ndarray
+    item_id: np.ndarray
+    scope: np.ndarray
+    final_score: np.ndarray
+    policy_boost: np.ndarray
+    flagged: np.ndarray
+
+    @classmethod
+    def empty(cls) -> _RankedJobs:
+        z = np.zeros(0, dtype=np.intp)
+        return cls(z, z, np.zeros(0, dtype=object), np.zeros(0, dtype=object), np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool))
+
+    def __len__(self) -> int:
+        return len(self.job)
 
 
 class ProfileError(RecommenderError, ValueError):
@@ -119,11 +152,15 @@ class Recommender:
                                     "social_insurance", "employment_type")}
         names = snapshot.employers.set_index("employer_id")["name"] if len(snapshot.employers) else pd.Series(dtype=object)
         self._employer_names = j["employer_id"].map(names).to_numpy(dtype=object)
+        self._employer_ids = self._jobs["employer_id"].to_numpy(dtype=object)
+        self._job_feature_names = list(bundle.jobs.feature_names())
         self._public_welfare = (j["employment_type"] == "public_welfare").to_numpy()
         self._occupation = self._top_occupation(jobs)
         posted = to_days(j["posted_on"], missing=0) if len(j) else np.zeros(0, dtype=np.int64)
         self.horizon = int(posted.max()) if len(posted) else int(to_days(pd.Timestamp.today())[0])
         self._lock = threading.Lock()
+        self._default_as_of: tuple[dt.date, dt.date] | None = None
+        self._snap_index: tuple[dict[str, list[int]], dict[str, list[int]]] | None = None
         self._worker_cache: OrderedDict[str, _Worker] = OrderedDict()
 
     # ---- loading --------------------------------------------------------------
@@ -153,14 +190,27 @@ class Recommender:
 
     def _stored_worker(self, worker_id: str) -> pd.DataFrame:
         if self.store is None:
-            frame = self.snapshot.workers.loc[self.snapshot.workers["worker_id"] == worker_id]
-            enrol = self.snapshot.enrolments.loc[self.snapshot.enrolments["worker_id"] == worker_id]
+            rows, enrol_rows = self._snapshot_index()
+            frame = self.snapshot.workers.iloc[rows.get(worker_id, [])]
+            enrol = self.snapshot.enrolments.iloc[enrol_rows.get(worker_id, [])]
         else:
             frame = self.store.read_table("workers", where=TABLES["workers"].c.worker_id == worker_id)
             enrol = self.store.read_table("enrolments", where=TABLES["enrolments"].c.worker_id == worker_id)
         if frame.empty:
             raise NotFoundError(f"unknown worker_id {worker_id}")
         return add_certified(frame.reset_index(drop=True), enrol, self.snapshot.courses, None)
+
+    def _snapshot_index(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """Row positions of each worker id in the snapshot's workers and enrolments (built once)."""
+        if self._snap_index is None:
+            def positions(ids: pd.Series) -> dict[str, list[int]]:
+                out: dict[str, list[int]] = {}
+                for pos, wid in enumerate(ids.tolist()):
+                    out.setdefault(wid, []).append(pos)
+                return out
+
+            self._snap_index = (positions(self.snapshot.workers["worker_id"]), positions(self.snapshot.enrolments["worker_id"]))
+        return self._snap_index
 
     def _profile_frame(self, profile: WorkerProfile | Mapping[str, Any]) -> pd.DataFrame:
         data = profile.model_dump() if isinstance(profile, WorkerProfile) else dict(profile)
@@ -206,31 +256,40 @@ class Recommender:
 
     def default_as_of(self) -> dt.date:
         """Today, unless the store is a historical data set with nothing open today: then its last posting day."""
+        key = dt.date.today()
+        hit = self._default_as_of
+        if hit is not None and hit[0] == key:  # jobs are fixed for this object's life: once per calendar day
+            return hit[1]
+        date = self._compute_default_as_of()
+        self._default_as_of = (key, date)
+        return date
+
+    def _compute_default_as_of(self) -> dt.date:
         today = int(to_days(pd.Timestamp.today().normalize())[0])
         open_today = self.world.job_pool.open_on(today).any() if len(self.world.job_pool) else False
         day = today if open_today or today <= self.horizon else self.horizon
         return (EPOCH + np.timedelta64(day, "D")).astype(dt.date)
 
     def _day(self, as_of: dt.date | str | None) -> tuple[int, dt.date]:
+        if type(as_of) is dt.date:  # the API's parsed dates: plain arithmetic, no pandas
+            return (as_of - _EPOCH_DATE).days, as_of
         date = pd.Timestamp(as_of).date() if as_of is not None else self.default_as_of()
         return int(to_days(pd.Timestamp(date))[0]), date
 
     # ---- jobs -------------------------------------------------------------------
 
     def _rank_jobs(self, w: _Worker, day: int, *, k: int, scope: str, age_policy: str, cfg: PolicyConfig,
-                   blocked: set[str] | None = None) -> tuple[pd.DataFrame, PairSet, np.ndarray]:
+                   blocked: set[str] | None = None) -> tuple[_RankedJobs, np.ndarray]:
         pool = self.world.job_pool
         cand, feas, _ = candidates_for(w.view, pool, 0, day, age_policy=age_policy)
-        scope_names = np.asarray(SCOPE_NAMES)
         as_of = EPOCH + np.timedelta64(day, "D")
         if scope in ("local", "province", "outbound"):
-            keep_scope = scope_names[feas.scope] == scope
+            keep_scope = feas.scope == _SCOPE_CODE[scope]
             cand, feas_scope, flagged = cand[keep_scope], feas.scope[keep_scope], feas.above_age[keep_scope] | feas.below_age[keep_scope]
         else:
             feas_scope, flagged = feas.scope, feas.above_age | feas.below_age
         if not len(cand):
-            empty = PairSet.one_to_many(w.block, self.world.jobs, as_of, items_idx=cand)
-            return pd.DataFrame(columns=["item_id", "score", "scope", "rank"]), empty, np.zeros((0, 0))
+            return _RankedJobs.empty(), np.zeros((0, 0))
         model = self.bundle.jobs
         with limit_threads(1):
             pairs = PairSet.one_to_many(w.block, self.world.jobs, as_of, items_idx=cand)
@@ -246,58 +305,54 @@ class Recommender:
             X = model.ranker.featurizer_.transform(sub_pairs)
             scores = model.ranker.predict_features(X)
         age = self._age(w, day)
-        frame = pd.DataFrame(
-            {
-                "item_id": pool.ids[sub],
-                "score": scores,
-                "scope": scope_names[feas_scope[top]],
-                "employer_id": self._jobs["employer_id"].to_numpy(dtype=object)[sub],
-                "occupation": self._occupation[sub],
-                "age_friendly": ~(pool.age_max[sub] < age + 5),
-                "public_welfare": self._public_welfare[sub],
-                "openings": self._jobs["openings"].to_numpy(dtype=float, na_value=1.0)[sub],
-                "row_": np.arange(len(sub)),
-                "job_": sub,
-                "flagged_": flagged[top],
-            }
+        scopes = _SCOPE_NAMES[feas_scope[top]]
+        ranked = rerank_arrays(
+            scores, scopes, pool.ids[sub], age=age, k=k, scope_request=scope, cfg=cfg, blocked=blocked,
+            employer=self._employer_ids[sub], occupation=self._occupation[sub],
+            age_friendly=~(pool.age_max[sub] < age + 5), public_welfare=self._public_welfare[sub],
         )
-        ranked = rerank(frame, age=age, k=k, scope=scope, cfg=cfg, blocked=blocked)
-        return ranked, sub_pairs, X
+        pos = ranked.positions
+        return _RankedJobs(
+            job=sub[pos], row=pos, item_id=pool.ids[sub[pos]], scope=scopes[pos], final_score=ranked.final_score[pos],
+            policy_boost=ranked.policy_boost[pos], flagged=flagged[top][pos],
+        ), X
 
     @staticmethod
     def _age(w: _Worker, day: int) -> float:
         year = int((EPOCH + np.timedelta64(day, "D")).astype("datetime64[Y]").astype(int) + 1970)
         return float(year - float(w.view.birth_year[0]))
 
-    def _job_items(self, w: _Worker, ranked: pd.DataFrame, X: np.ndarray, day: int) -> list[RecommendedItem]:
+    def _job_items(self, w: _Worker, ranked: _RankedJobs, X: np.ndarray, day: int) -> list[RecommendedItem]:
         skills_names, cert_names = _names(self.settings.taxonomy_extra and str(self.settings.taxonomy_extra))
-        names = list(self.bundle.jobs.feature_names())
+        names = self._job_feature_names
         jobs_block = self.world.jobs
-        w_sk = set(np.asarray(w.block.skill_ids, dtype=object)[w.block.skills[0].indices])
-        w_ct = set(np.asarray(w.block.cert_ids, dtype=object)[w.block.certs[0].indices])
+        skill_ids, cert_ids = _id_array(w.block.skill_ids), _id_array(w.block.cert_ids)
+        w_sk = set(skill_ids[w.block.skills[0].indices])
+        w_ct = set(cert_ids[w.block.certs[0].indices])
         expected = w.frame["expected_wage"].iloc[0]
         expected = None if pd.isna(expected) else float(expected)
         older = self._age(w, day) >= self.policy.older_worker_age
+        job_skill_ids, job_cert_ids = _id_array(jobs_block.skill_ids), _id_array(jobs_block.cert_ids)
+        sk, req = jobs_block.skills, self.world.job_pool.required
         items = []
-        for row in ranked.itertuples(index=False):
-            j = int(row.job_)
-            feats = dict(zip(names, X[int(row.row_)].tolist(), strict=True))
-            job_sk = np.asarray(jobs_block.skill_ids, dtype=object)[jobs_block.skills[j].indices]
-            job_ct = np.asarray(jobs_block.cert_ids, dtype=object)[self.world.job_pool.required[j].indices]
+        for n in range(len(ranked)):
+            j, boost, scope = int(ranked.job[n]), float(ranked.policy_boost[n]), str(ranked.scope[n])
+            feats = dict(zip(names, X[int(ranked.row[n])].tolist(), strict=True))
+            job_sk = job_skill_ids[sk.indices[sk.indptr[j]:sk.indptr[j + 1]]]
+            job_ct = job_cert_ids[req.indices[req.indptr[j]:req.indptr[j + 1]]]
             matched = [skills_names.get(s, (s, s)) for s in job_sk if s in w_sk]
             missing = [skills_names.get(s, (s, s)) for s in job_sk if s not in w_sk]
             missing_certs = [cert_names.get(c, (c, c)) for c in job_ct if c not in w_ct]
-            boost = float(getattr(row, "policy_boost", 0.0) or 0.0)
             reasons, warnings = job_reasons(
-                feats, scope=row.scope, matched=matched, missing=missing, missing_certs=missing_certs,
-                expected_wage=expected, older_worker_priority=older and boost > 0, age_flagged=bool(row.flagged_),
+                feats, scope=scope, matched=matched, missing=missing, missing_certs=missing_certs,
+                expected_wage=expected, older_worker_priority=older and boost > 0, age_flagged=bool(ranked.flagged[n]),
             )
             col = {name: values[j] for name, values in self._job_cols.items()}
             region = str(col["region"])
             items.append(
                 RecommendedItem(
-                    item_type="job", item_id=str(row.item_id), rank=int(row.rank), score=round(float(row.final_score), 5),
-                    title=str(col["title"]), region=region, place=_place(region), scope=row.scope,
+                    item_type="job", item_id=str(ranked.item_id[n]), rank=n + 1, score=round(float(ranked.final_score[n]), 5),
+                    title=str(col["title"]), region=region, place=_place(region), scope=scope,
                     distance_km=_round(feats.get("distance_km")), reasons=reasons, warnings=warnings,
                     employer_id=_str(col["employer_id"]), employer_name=_str(self._employer_names[j]),
                     wage_min=_int(col["wage_min"]), wage_max=_int(col["wage_max"]),
@@ -327,9 +382,9 @@ class Recommender:
         cfg = self.policy.with_overrides(older_worker_weight=older_worker_weight)
         policy = age_policy or self.settings.age_policy
         blocked = _ledger.full() if _ledger is not None else None
-        ranked, _, X = self._rank_jobs(w, day, k=k, scope=scope, age_policy=policy, cfg=cfg, blocked=blocked)
+        ranked, X = self._rank_jobs(w, day, k=k, scope=scope, age_policy=policy, cfg=cfg, blocked=blocked)
         if _ledger is not None and len(ranked):
-            _ledger.record(ranked["item_id"].tolist())
+            _ledger.record(ranked.item_id.tolist())
         items = self._job_items(w, ranked, X, day) if len(ranked) else []
         return Recommendations(
             worker_id=w.worker_id, item_type="job", as_of=date, scope=scope, model_version=self.version,

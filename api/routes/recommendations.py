@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
@@ -178,15 +179,76 @@ def _entry_error(index: int, worker: Any, exc: Exception) -> BatchEntryError:
                            errors=items or [ErrorItem(loc=loc, msg=str(exc))])
 
 
+class _ServedLogWriter:
+    """Writes the served log after responses, coalescing concurrent writes into one transaction.
+
+    Each request's background task hands over its lists; if no write is running it
+    writes them now (so with one request at a time every list is in the log when
+    its background task ends), otherwise the running writer picks them up in its
+    next transaction. Under load many requests share one SQLite transaction
+    instead of queueing for the write lock one by one. A failed write is counted
+    once per request and never fails a request.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[tuple[Store, Metrics, list[Any], str, str]] = []
+        self._writing = False
+
+    def submit(self, store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> None:
+        with self._lock:
+            self._pending.append((store, metrics, lists, source, request_id))
+            if self._writing:
+                return
+            self._writing = True
+        try:
+            while True:
+                with self._lock:
+                    todo, self._pending = self._pending, []
+                    if not todo:
+                        self._writing = False
+                        return
+                self._write(todo)
+        except BaseException:
+            with self._lock:
+                self._writing = False
+            raise
+
+    @staticmethod
+    def _write(todo: list[tuple[Store, Metrics, list[Any], str, str]]) -> None:
+        from recommender import served_log
+
+        if len(todo) == 1:
+            store, metrics, lists, source, request_id = todo[0]
+            try:
+                served_log.log_served(store, lists, worker_source=source, request_id=request_id)
+            except Exception:
+                metrics.inc("served_log_failures")
+                log.exception("could not write the served log for request %s", request_id)
+            return
+        by_store: dict[int, list[tuple[Store, Metrics, list[Any], str, str]]] = {}
+        for entry in todo:
+            by_store.setdefault(id(entry[0]), []).append(entry)
+        for entries in by_store.values():
+            store = entries[0][0]
+            try:
+                rows = [r for _, _, lists, source, rid in entries for r in served_log.rows_for(lists, worker_source=source, request_id=rid)]
+                if rows:
+                    served_log.ensure_table(store)
+                    with store.begin() as conn:
+                        conn.execute(sa.insert(served_log.served_recommendations), rows)
+            except Exception:
+                for _, metrics, _, _, rid in entries:
+                    metrics.inc("served_log_failures")
+                log.exception("could not write the served log for %d requests", len(entries))
+
+
+_log_writer = _ServedLogWriter()
+
+
 def _write_log(store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> None:
     """After the response: a failed log write is counted, never turned into a failed request."""
-    from recommender.served_log import log_served
-
-    try:
-        log_served(store, lists, worker_source=source, request_id=request_id)
-    except Exception:
-        metrics.inc("served_log_failures")
-        log.exception("could not write the served log for request %s", request_id)
+    _log_writer.submit(store, metrics, lists, source, request_id)
 
 
 def _served(

@@ -22,10 +22,36 @@ __all__ = ["distinct", "per_distinct", "text_col", "num_col", "bool_col", "day_c
 EPOCH = np.datetime64("1970-01-01", "D")
 
 
+_SMALL = 8  # arrays up to this long (one worker's row) are factorised in plain Python
+
+
 def distinct(values: np.ndarray | pd.Series) -> tuple[np.ndarray, list[object]]:
     """(position of each row among the distinct values, the distinct values); -1 for missing."""
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1 and len(values) <= _SMALL:
+        small = _distinct_small(values)
+        if small is not None:
+            return small
     positions, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
     return positions, list(uniques)
+
+
+def _distinct_small(values: np.ndarray) -> tuple[np.ndarray, list[object]] | None:
+    """``pd.factorize`` of a few strings / None / NaN (first-seen order, -1 for missing); None for anything else."""
+    positions = np.empty(len(values), dtype=np.intp)
+    seen: dict[str, int] = {}
+    uniques: list[object] = []
+    for k, v in enumerate(values.tolist()):
+        if v is None or (type(v) is float and v != v):
+            positions[k] = -1
+        elif type(v) is str:
+            p = seen.get(v)
+            if p is None:
+                p = seen[v] = len(uniques)
+                uniques.append(v)
+            positions[k] = p
+        else:
+            return None
+    return positions, uniques
 
 
 def per_distinct(positions: np.ndarray, values: Sequence[object], missing: object, dtype: object = object) -> np.ndarray:
