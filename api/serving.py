@@ -29,11 +29,11 @@ log = logging.getLogger("api")
 Loader = Callable[[Settings, Store], Any]
 
 
-def default_loader(settings: Settings, store: Store) -> Any:
+def default_loader(settings: Settings, store: Store, version: str | None = None) -> Any:
     """``recommender.service.Recommender.load``, imported only when a model is needed."""
     from recommender.service import Recommender  # lazy: the library module may be absent or heavy
 
-    return Recommender.load(settings, store=store)
+    return Recommender.load(settings, store=store, version=version)
 
 
 class ModelHolder:
@@ -52,6 +52,7 @@ class ModelHolder:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stale: str | None = None
+        self.fallback_from: str | None = None  # a promoted version that failed to load while an earlier one serves
 
     @property
     def version(self) -> str | None:
@@ -92,7 +93,9 @@ class ModelHolder:
                 return False
             except Exception as exc:  # a broken bundle must not take the service down
                 self._note_failure(f"model {promoted} failed to load: {type(exc).__name__}: {exc}", promoted)
-                return False
+                model = await asyncio.to_thread(self._load_fallback, promoted) if self.current is None else None
+                if model is None:
+                    return False
             previous = self.version
             self.current = model  # the atomic swap
             self.loaded_at = time.time()
@@ -101,6 +104,24 @@ class ModelHolder:
                 self.metrics.inc("model_swaps")
             log.info("serving model %s (was %s)", self.version, previous)
             return True
+
+    def _load_fallback(self, failed: str) -> Any | None:
+        """With nothing serving, the newest earlier promoted version that loads (never the failed one)."""
+        tried = {failed}
+        for record in reversed(self.registry.history()):
+            for version in (record.get("version"), record.get("previous")):
+                if not version or version in tried:
+                    continue
+                tried.add(version)
+                try:
+                    model = self.loader(self.settings, self.store, version=version)
+                except Exception as exc:  # keep looking further back
+                    log.warning("fallback model %s failed to load: %s", version, type(exc).__name__)
+                    continue
+                self.fallback_from = failed
+                log.warning("promoted model %s does not load; serving the earlier version %s", failed, version)
+                return model
+        return None
 
     def _note_failure(self, message: str, promoted: str | None) -> None:
         if self.current is None:

@@ -138,10 +138,10 @@ class FakeRecommender:
         return out
 
 
-def fake_loader(settings: Settings, store: Store) -> FakeRecommender:
-    """Loads the promoted bundle like the real service does, but serves the fake."""
+def fake_loader(settings: Settings, store: Store, version: str | None = None) -> FakeRecommender:
+    """Loads the promoted bundle (or ``version``) like the real service does, but serves the fake."""
     registry = Registry(settings.models)
-    bundle, manifest = registry.load()  # NotFoundError when nothing is promoted
+    bundle, manifest = registry.load(version)  # NotFoundError when nothing is promoted
     if isinstance(bundle, dict) and bundle.get("broken"):
         raise RuntimeError("this bundle is broken on purpose")
     return FakeRecommender(manifest["version"], store, bundle)

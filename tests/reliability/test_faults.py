@@ -88,7 +88,6 @@ def test_a_broken_model_at_start_up_is_named_by_readyz_and_the_service_recovers(
         assert c.get("/readyz").json()["model_version"] == "v2"
 
 
-@pytest.mark.xfail(strict=True, reason="needs api/serving.py: at start-up, fall back to the newest earlier promoted version that loads")
 def test_a_broken_model_at_start_up_falls_back_to_the_last_good_version(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     Store(settings.db).dispose()
