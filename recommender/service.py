@@ -372,7 +372,7 @@ class Recommender:
         as_of: dt.date | str | None = None,
         age_policy: str | None = None,
         older_worker_weight: float | None = None,
-        _ledger: ExposureLedger | None = None,
+        ledger: ExposureLedger | None = None,
     ) -> Recommendations:
         """Top ``k`` feasible jobs for a stored worker (by id) or an inline profile."""
         if scope not in SCOPE_REQUESTS:
@@ -381,10 +381,10 @@ class Recommender:
         day, date = self._day(as_of)
         cfg = self.policy.with_overrides(older_worker_weight=older_worker_weight)
         policy = age_policy or self.settings.age_policy
-        blocked = _ledger.full() if _ledger is not None else None
+        blocked = ledger.full() if ledger is not None else None
         ranked, X = self._rank_jobs(w, day, k=k, scope=scope, age_policy=policy, cfg=cfg, blocked=blocked)
-        if _ledger is not None and len(ranked):
-            _ledger.record(ranked.item_id.tolist())
+        if ledger is not None and len(ranked):
+            ledger.record(ranked.item_id.tolist())
         items = self._job_items(w, ranked, X, day) if len(ranked) else []
         return Recommendations(
             worker_id=w.worker_id, item_type="job", as_of=date, scope=scope, model_version=self.version,
@@ -468,6 +468,12 @@ class Recommender:
 
     # ---- batch ------------------------------------------------------------------
 
+    def new_ledger(self) -> ExposureLedger:
+        """An exposure ledger holding every job's batch cap (from its openings)."""
+        ledger = ExposureLedger(self.policy)
+        ledger.register(pd.DataFrame({"item_id": self.world.job_pool.ids, "openings": self._jobs["openings"].astype("Float64")}))
+        return ledger
+
     def recommend_batch(
         self,
         workers: Sequence[str | WorkerProfile | Mapping[str, Any]],
@@ -483,15 +489,14 @@ class Recommender:
         An unknown worker or invalid profile yields its error in place, so one bad
         entry never costs the others their recommendations.
         """
-        ledger = ExposureLedger(self.policy)
-        ledger.register(pd.DataFrame({"item_id": self.world.job_pool.ids, "openings": self._jobs["openings"].astype("Float64")}))
+        ledger = self.new_ledger()
         out: list[Recommendations | RecommenderError] = []
         for worker in workers:
             try:
                 if item_type == "course":
                     out.append(self.recommend_courses(worker, k=k, as_of=as_of))
                 else:
-                    out.append(self.recommend_jobs(worker, k=k, scope=scope, as_of=as_of, age_policy=age_policy, _ledger=ledger))
+                    out.append(self.recommend_jobs(worker, k=k, scope=scope, as_of=as_of, age_policy=age_policy, ledger=ledger))
             except RecommenderError as exc:
                 out.append(exc)
         return out

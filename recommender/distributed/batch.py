@@ -113,9 +113,8 @@ class _PartitionLedger(ExposureLedger):
 
 def job_capacities(rec: Any) -> tuple[np.ndarray, np.ndarray]:
     """Job ids and their batch caps, exactly as ``Recommender.recommend_batch`` registers them."""
-    ledger = ExposureLedger(rec.policy)
+    ledger = rec.new_ledger()
     ids = rec.world.job_pool.ids
-    ledger.register(pd.DataFrame({"item_id": ids, "openings": rec._jobs["openings"].astype("Float64")}))
     caps = np.fromiter((ledger.capacity[i] for i in ids.tolist()), dtype=np.int64, count=len(ids))
     return np.asarray(ids, dtype=object), caps
 
@@ -151,7 +150,7 @@ def recommend_sequential(
             if item_type == "course":
                 out.append(rec.recommend_courses(worker, k=k, as_of=as_of))
             else:
-                out.append(rec.recommend_jobs(worker, k=k, scope=scope, as_of=as_of, age_policy=age_policy, _ledger=ledger))
+                out.append(rec.recommend_jobs(worker, k=k, scope=scope, as_of=as_of, age_policy=age_policy, ledger=ledger))
         except RecommenderError as exc:
             out.append(exc)
     return out
