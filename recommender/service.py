@@ -483,13 +483,17 @@ class Recommender:
         scope: str = "all",
         as_of: dt.date | str | None = None,
         age_policy: str | None = None,
+        ledger: ExposureLedger | None = None,
+        caps: bool = True,
     ) -> list[Recommendations | RecommenderError]:
         """Many workers at once; job exposure is capped by openings across the batch.
 
         An unknown worker or invalid profile yields its error in place, so one bad
-        entry never costs the others their recommendations.
+        entry never costs the others their recommendations. ``ledger`` lets a caller
+        share caps across calls (a partition of a larger batch); ``caps=False`` lifts them.
         """
-        ledger = self.new_ledger()
+        if ledger is None and caps:
+            ledger = self.new_ledger()
         out: list[Recommendations | RecommenderError] = []
         for worker in workers:
             try:

@@ -143,17 +143,10 @@ def recommend_sequential(
     age_policy: str | None = None,
     ledger: ExposureLedger | None = None,
 ) -> list[Any]:
-    """The loop of ``Recommender.recommend_batch`` with the ledger given (or none: no caps)."""
-    out: list[Any] = []
-    for worker in workers:
-        try:
-            if item_type == "course":
-                out.append(rec.recommend_courses(worker, k=k, as_of=as_of))
-            else:
-                out.append(rec.recommend_jobs(worker, k=k, scope=scope, as_of=as_of, age_policy=age_policy, ledger=ledger))
-        except RecommenderError as exc:
-            out.append(exc)
-    return out
+    """``Recommender.recommend_batch`` with the ledger given (or none: no caps)."""
+    return rec.recommend_batch(
+        workers, item_type=item_type, k=k, scope=scope, as_of=as_of, age_policy=age_policy, ledger=ledger, caps=ledger is not None
+    )
 
 
 def score_partition(
