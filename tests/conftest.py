@@ -29,6 +29,23 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
+def copy_sample_store(sample_store):
+    """Make a private, writable copy of the sample store (SQLite backup API: consistent while others read)."""
+    import sqlite3
+
+    def copy(dst: Path) -> str:
+        src = sqlite3.connect(sample_store.url.removeprefix("sqlite:///"))
+        out = sqlite3.connect(dst)
+        with out:
+            src.backup(out)
+        src.close()
+        out.close()
+        return f"sqlite:///{dst}"
+
+    return copy
+
+
+@pytest.fixture(scope="session")
 def trained_registry(sample_store, tmp_path_factory: pytest.TempPathFactory):
     """A registry with one promoted model trained on the sample world (no evaluation run)."""
     from recommender.registry import Registry

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,25 +32,14 @@ A = headers("admin")
 PROFILE = {"birth_year": 1968, "home_region": "成都市武侯区", "skills": ["电焊", "钢筋绑扎"], "expected_wage": 5000, "mobility": "anywhere"}
 
 
-def _copy_sqlite(src_url: str, dst: Path) -> str:
-    src = sqlite3.connect(src_url.removeprefix("sqlite:///"))
-    out = sqlite3.connect(dst)
-    with out:
-        src.backup(out)
-    src.close()
-    out.close()
-    return f"sqlite:///{dst}"
-
-
 @pytest.fixture(scope="module")
 def real_settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     if not (SAMPLES / "workers.csv").exists():
         pytest.skip("data_samples/ is empty")
     tmp = tmp_path_factory.mktemp("real")
     try:
-        sample_store = request.getfixturevalue("sample_store")
         registry = request.getfixturevalue("trained_registry")
-        db = _copy_sqlite(sample_store.url, tmp / "store.db")
+        db = request.getfixturevalue("copy_sample_store")(tmp / "store.db")
         shutil.copytree(registry.root, tmp / "models")
     except pytest.FixtureLookupError:
         from recommender.ingest import ingest

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -76,16 +75,8 @@ def screenshots_dir() -> Path:
     return folder
 
 
-def _copy_sqlite(src_url: str, dst: Path) -> str:
-    """A consistent copy of the (WAL-mode) sample store, so tests may write to it."""
-    src_path = src_url.removeprefix("sqlite:///")
-    with sqlite3.connect(src_path) as src, sqlite3.connect(dst) as out:
-        src.backup(out)
-    return f"sqlite:///{dst}"
-
-
 @pytest.fixture(scope="session")
-def live_server(sample_store, trained_registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(copy_sample_store, trained_registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The app under uvicorn on 127.0.0.1, on a free port, in a background thread."""
     import uvicorn
 
@@ -94,7 +85,7 @@ def live_server(sample_store, trained_registry, tmp_path_factory: pytest.TempPat
 
     folder = tmp_path_factory.mktemp("e2e")
     settings = Settings(
-        db=_copy_sqlite(sample_store.url, folder / "store.db"),
+        db=copy_sample_store(folder / "store.db"),
         models=trained_registry.root,
         api_keys={"counsellor": [COUNSELLOR], "admin": [ADMIN], "portal": [PORTAL]},
         environment="development",

@@ -7,7 +7,6 @@ copied per module so tests here may import, promote and break files freely.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -23,22 +22,11 @@ from apitest_support import make_settings  # noqa: E402
 from recommender.settings import Settings  # noqa: E402
 
 
-def copy_sqlite(src_url: str, dst: Path) -> str:
-    """A consistent copy of a SQLite store (the backup API, safe while others read it)."""
-    src = sqlite3.connect(src_url.removeprefix("sqlite:///"))
-    out = sqlite3.connect(dst)
-    with out:
-        src.backup(out)
-    src.close()
-    out.close()
-    return f"sqlite:///{dst}"
-
-
 @pytest.fixture(scope="module")
-def real_settings(sample_store, trained_registry, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def real_settings(copy_sample_store, trained_registry, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings over a private copy of the sample world and of the registry holding the trained model."""
     tmp = tmp_path_factory.mktemp("reliable")
-    db = copy_sqlite(sample_store.url, tmp / "store.db")
+    db = copy_sample_store(tmp / "store.db")
     shutil.copytree(trained_registry.root, tmp / "models")
     return make_settings(tmp, db=db, models=tmp / "models")
 
