@@ -4,6 +4,11 @@
 ``RoleDep`` read what the lifespan put on ``app.state``; override the
 functions with ``app.dependency_overrides`` in tests. ``allow(Action...)``
 guards a route by role.
+
+They are ``async`` because none of them blocks: FastAPI runs a plain ``def``
+dependency in its thread pool, one thread hop each, and under load those hops
+(and the GIL hand-offs between dozens of pool threads) cost more CPU than the
+ranking itself.
 """
 
 from __future__ import annotations
@@ -30,23 +35,23 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
-def get_model_holder(request: Request) -> ModelHolder:
+async def get_model_holder(request: Request) -> ModelHolder:
     return request.app.state.models
 
 
-def get_recommender(holder: Annotated[ModelHolder, Depends(get_model_holder)]) -> Recommender:
+async def get_recommender(holder: Annotated[ModelHolder, Depends(get_model_holder)]) -> Recommender:
     """The model serving now, taken once per request (a swap mid-request does not affect it)."""
     model = holder.current
     if model is None:
@@ -61,7 +66,7 @@ ModelHolderDep = Annotated[ModelHolder, Depends(get_model_holder)]
 RecommenderDep = Annotated[Recommender, Depends(get_recommender)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     api_key: Annotated[str | None, Security(api_key_header)] = None,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
@@ -86,7 +91,7 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_role(principal: PrincipalDep) -> Role:
+async def get_role(principal: PrincipalDep) -> Role:
     return principal.role
 
 
@@ -97,7 +102,7 @@ def allow(action: Action) -> Callable[[Role], Role]:
     """A dependency that lets through only the roles that may do ``action`` (403 otherwise)."""
     allowed = PERMISSIONS[action]
 
-    def check(role: RoleDep) -> Role:
+    async def check(role: RoleDep) -> Role:
         if role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise ApiError(403, "forbidden", f"a {role.value} key may not {action.value.replace('_', ' ')} (allowed: {names})")

@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import SQLAlchemyError
 
 import recommender.served_log  # noqa: F401  (defines its table on the store's metadata before the store creates tables)
+from api.compute import install_limiters
 from api.deps import StoreDep, allow
 from api.errors import install_handlers
 from api.headers import SecurityHeadersMiddleware
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
         app.state.store = store
         app.state.store_ready = ready
         app.state.models = holder
+        install_limiters(app, settings.compute_threads)
         await holder.start()
         try:
             yield

@@ -6,11 +6,12 @@ Nothing else in the project reads ``os.environ``: modules take a ``Settings``
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,7 +24,10 @@ class Settings(BaseSettings):
         default="sqlite:///recommender.db",
         description="SQLAlchemy URL of the store (SQLite file by default, PostgreSQL later).",
     )
-    models: Path = Field(default=Path("models"), description="Folder of the model registry.")
+    models: str = Field(
+        default="models",
+        description="The model registry: a folder, or an fsspec URL (`s3://bucket/models`) shared by every replica and Dask worker.",
+    )
     max_cell_chars: int = Field(
         default=10_000, description="Longest accepted cell of an imported file, in characters."
     )
@@ -53,8 +57,21 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=0, description="Requests per minute per API key (token bucket; 0 = no limit).")
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="Largest accepted request body (uploads included), in bytes.")
     max_batch_workers: int = Field(default=1_000, ge=1, description="Most workers in one batch recommendation request.")
+    compute_threads: int = Field(
+        default=1, ge=1, description="Ranking requests one API process works on at once (the rest queue); one per process keeps its core busy without GIL hand-offs."
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (empty = CORS off).")
     model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the registry for a newly promoted model.")
+    train_cluster: str | None = Field(
+        default=None,
+        description="Dask cluster for `recommender train`: `local` or a scheduler address (`tcp://host:8786`); unset = one process.",
+    )
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _registry_text(cls, value: object) -> object:
+        """Keep the registry root as text: a ``Path`` would fold ``s3://b`` into ``s3:/b``."""
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
 
 
 @lru_cache(maxsize=1)

@@ -16,10 +16,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
+import anyio
 import sqlalchemy as sa
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from api.compute import run_compute
 from api.deps import MetricsDep, RecommenderDep, RoleDep, SettingsDep, StoreDep, allow
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, recommender_error_items
 from api.metrics import Metrics
@@ -195,12 +197,21 @@ class _ServedLogWriter:
         self._pending: list[tuple[Store, Metrics, list[Any], str, str]] = []
         self._writing = False
 
-    def submit(self, store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> None:
+    def enqueue(self, store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> bool:
+        """Queue one request's lists; True when no write is running and the caller must ``drain``."""
         with self._lock:
             self._pending.append((store, metrics, lists, source, request_id))
             if self._writing:
-                return
+                return False
             self._writing = True
+            return True
+
+    def submit(self, store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> None:
+        if self.enqueue(store, metrics, lists, source, request_id):
+            self.drain()
+
+    def drain(self) -> None:
+        """Write until nothing is pending (lists queued meanwhile join the next transaction)."""
         try:
             while True:
                 with self._lock:
@@ -246,9 +257,14 @@ class _ServedLogWriter:
 _log_writer = _ServedLogWriter()
 
 
-def _write_log(store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> None:
-    """After the response: a failed log write is counted, never turned into a failed request."""
-    _log_writer.submit(store, metrics, lists, source, request_id)
+async def _write_log(store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> None:
+    """After the response: a failed log write is counted, never turned into a failed request.
+
+    Only the request that finds no write running takes a thread to write; the
+    others just queue their lists for it (no thread hop each).
+    """
+    if _log_writer.enqueue(store, metrics, lists, source, request_id):
+        await anyio.to_thread.run_sync(_log_writer.drain)
 
 
 def _served(
@@ -269,31 +285,39 @@ def _version(result: Any, rec: Any) -> str:
 
 
 @router.post("/jobs", response_model=Recommendations, summary="Jobs for one worker")
-def recommend_jobs(
+async def recommend_jobs(
     req: JobRequest, role: RoleDep, rec: RecommenderDep, store: StoreDep, metrics: MetricsDep,
-    background: BackgroundTasks, response: Response,
+    background: BackgroundTasks, response: Response, request: Request,
 ) -> Any:
-    _check_by_id(role, store, [(["body", "worker_id"], req.worker_id)] if req.worker_id else [])
     loc: list[str | int] = ["body", "worker_id"] if req.worker_id else ["body", "profile"]
-    try:
-        result = rec.recommend_jobs(req.worker, k=req.k, scope=req.scope, as_of=req.as_of, age_policy=req.age_policy)
-    except RecommenderError as exc:
-        raise _library_error(exc, loc, req.worker_id) from exc
+
+    def work() -> Any:
+        _check_by_id(role, store, [(["body", "worker_id"], req.worker_id)] if req.worker_id else [])
+        try:
+            return rec.recommend_jobs(req.worker, k=req.k, scope=req.scope, as_of=req.as_of, age_policy=req.age_policy)
+        except RecommenderError as exc:
+            raise _library_error(exc, loc, req.worker_id) from exc
+
+    result = await run_compute(request, work)
     _served(background, response, store, metrics, {"store" if req.worker_id else "profile": [result]}, "job", _version(result, rec))
     return result
 
 
 @router.post("/courses", response_model=Recommendations, summary="Courses for one worker")
-def recommend_courses(
+async def recommend_courses(
     req: CourseRequest, role: RoleDep, rec: RecommenderDep, store: StoreDep, metrics: MetricsDep,
-    background: BackgroundTasks, response: Response,
+    background: BackgroundTasks, response: Response, request: Request,
 ) -> Any:
-    _check_by_id(role, store, [(["body", "worker_id"], req.worker_id)] if req.worker_id else [])
     loc: list[str | int] = ["body", "worker_id"] if req.worker_id else ["body", "profile"]
-    try:
-        result = rec.recommend_courses(req.worker, k=req.k, as_of=req.as_of)
-    except RecommenderError as exc:
-        raise _library_error(exc, loc, req.worker_id) from exc
+
+    def work() -> Any:
+        _check_by_id(role, store, [(["body", "worker_id"], req.worker_id)] if req.worker_id else [])
+        try:
+            return rec.recommend_courses(req.worker, k=req.k, as_of=req.as_of)
+        except RecommenderError as exc:
+            raise _library_error(exc, loc, req.worker_id) from exc
+
+    result = await run_compute(request, work)
     _served(background, response, store, metrics, {"store" if req.worker_id else "profile": [result]}, "course", _version(result, rec))
     return result
 
@@ -308,20 +332,24 @@ def recommend_courses(
         "the other workers still get their recommendations."
     ),
 )
-def recommend_batch(
+async def recommend_batch(
     req: BatchRequest, role: RoleDep, rec: RecommenderDep, store: StoreDep, metrics: MetricsDep,
-    settings: SettingsDep, background: BackgroundTasks, response: Response,
+    settings: SettingsDep, background: BackgroundTasks, response: Response, request: Request,
 ) -> Any:
     if len(req.workers) > settings.max_batch_workers:
         msg = f"at most {settings.max_batch_workers} workers per batch (got {len(req.workers)}); split the batch"
         raise ApiError(422, "validation_error", msg, [ErrorItem(loc=["body", "workers"], msg=msg)])
     if role == Role.portal and any(isinstance(w, str) for w in req.workers):
         raise ApiError(403, "forbidden", "a portal key may only send inline profiles, not stored worker ids")
-    try:
-        extra = {"age_policy": req.age_policy} if req.age_policy is not None and req.item_type == "job" else {}
-        results = list(rec.recommend_batch(list(req.workers), item_type=req.item_type, k=req.k, scope=req.scope, as_of=req.as_of, **extra))
-    except RecommenderError as exc:
-        raise _library_error(exc, ["body", "workers"], None) from exc
+    extra = {"age_policy": req.age_policy} if req.age_policy is not None and req.item_type == "job" else {}
+
+    def work() -> list[Any]:
+        try:
+            return list(rec.recommend_batch(list(req.workers), item_type=req.item_type, k=req.k, scope=req.scope, as_of=req.as_of, **extra))
+        except RecommenderError as exc:
+            raise _library_error(exc, ["body", "workers"], None) from exc
+
+    results = await run_compute(request, work, batch=True)
     data: list[Any] = []
     by_source: dict[str, list[Any]] = {"store": [], "profile": []}
     for i, (w, r) in enumerate(zip(req.workers, results, strict=True)):

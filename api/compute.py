@@ -1,0 +1,35 @@
+"""Where the ranking work of a request runs.
+
+Ranking is CPU-bound Python and numpy that holds the GIL most of the time. Run
+in Starlette's shared thread pool (40 threads), 16 concurrent requests become
+16 threads taking turns on the GIL of one process: each hand-off costs CPU and
+every request waits for all the others. Instead each process has a small pool
+of its own (``RECOMMENDER_COMPUTE_THREADS``, default 1): requests queue for it
+in arrival order, the event loop keeps parsing, validating and writing
+responses meanwhile, and the process's core does ranking, not switching.
+Batch requests have their own limiter, so one long batch cannot hold up the
+single-worker requests of a counsellor's page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
+from fastapi import FastAPI, Request
+
+T = TypeVar("T")
+
+
+def install_limiters(app: FastAPI, threads: int) -> None:
+    """One limiter for single-worker requests and one for batches (called in the lifespan, inside the event loop)."""
+    app.state.compute_limiter = anyio.CapacityLimiter(threads)
+    app.state.batch_limiter = anyio.CapacityLimiter(threads)
+
+
+async def run_compute(request: Request, fn: Callable[[], T], *, batch: bool = False) -> T:
+    """``fn()`` on the process's ranking thread(s); exceptions propagate to the caller."""
+    state = request.app.state
+    limiter = getattr(state, "batch_limiter" if batch else "compute_limiter", None)
+    return await anyio.to_thread.run_sync(fn, limiter=limiter)
