@@ -152,3 +152,82 @@ def test_file_urls_are_local_folders_with_atomic_renames(tmp_path):
     reg.promote("v1")
     assert (tmp_path / "models" / "PROMOTED").exists()
     assert reg.load()[0] == {"m": 1}
+
+
+# ---- training: negative sampling and pair features on Dask ------------------------------
+
+
+@pytest.fixture(scope="module")
+def encoded(sample_store):
+    from recommender.snapshot import Snapshot
+    from recommender.training.labels import JOB_GRADES, graded_pairs
+    from recommender.training.world import EncodedWorld, Encoders
+
+    snapshot = Snapshot.from_store(sample_store)
+    return EncodedWorld.build(snapshot, Encoders.fit()), graded_pairs(snapshot.placements, "job_id", JOB_GRADES)
+
+
+def test_training_pairs_features_and_model_on_dask_are_the_single_process_ones(client, encoded):
+    from recommender.distributed.training import distributed_training_pairs, feature_slices
+    from recommender.features import JobPairFeatures, PairSet
+    from recommender.ranking import PairRanker
+    from recommender.training.jobs import training_pairs
+
+    world, graded = encoded
+    # 97-worker partitions: ~21 partitions of the 2 000 sample workers, sampled on 2 processes
+    local = training_pairs(world, graded, negatives=6, seed=3, partition_workers=97)
+    dist = distributed_training_pairs(client, world, graded, negatives=6, seed=3, partition_workers=97, feature_rows=5_000)
+    assert len(local.y) > 20_000 and int((local.y == 0).sum()) > 10_000
+    for name in ("w", "i", "as_of"):
+        assert np.array_equal(getattr(dist.pairs, name), getattr(local.pairs, name)), name
+    for name in ("y", "scope", "day"):
+        assert np.array_equal(getattr(dist, name), getattr(local, name)), name
+    # the partitioning, not the process, decides the negatives: another seed or partition size gives others
+    assert not np.array_equal(training_pairs(world, graded, negatives=6, seed=4, partition_workers=97).pairs.i, local.pairs.i)
+
+    featurizer = JobPairFeatures().fit(local.pairs)
+    X = featurizer.transform(local.pairs)
+    assert len(feature_slices(local.pairs.w, 5_000)) > 4
+    assert X.shape == dist.X.shape and X.dtype == dist.X.dtype and X.flags["F_CONTIGUOUS"] == dist.X.flags["F_CONTIGUOUS"]
+    assert np.array_equal(X, dist.X, equal_nan=True)
+    assert np.isnan(X).any()  # the comparison covered unknown values too
+
+    # a ranker fitted on each gives the same predictions (short fit: the path, not the model, is under test)
+    one = PairRanker(JobPairFeatures(), max_iter=25).fit(local.pairs, local.y)
+    two = PairRanker(dist.featurizer, max_iter=25).fit(dist.pairs, dist.y, X=dist.X)
+    rng = np.random.default_rng(0)
+    pick = rng.choice(len(local.y), 3_000, replace=False)
+    probe = PairSet(world.workers, world.jobs, local.pairs.w[pick], local.pairs.i[pick], local.pairs.as_of[pick])
+    assert np.array_equal(one.predict(probe), two.predict(probe))
+
+
+def test_feature_slices_never_hold_one_worker_alone():
+    from recommender.distributed.training import feature_slices
+
+    w = np.array([0, 1, 2, 2, 2, 2, 2, 2, 3, 4, 5, 5])
+    slices = feature_slices(w, 2)
+    assert slices[0][0] == 0 and slices[-1][1] == len(w)
+    assert all(a == b for (_, a), (b, _) in zip(slices[:-1], slices[1:], strict=True))
+    assert all(len(set(w[a:b].tolist())) > 1 for a, b in slices)
+    assert feature_slices(np.array([7, 7, 7]), 1) == [(0, 3)]
+    assert feature_slices(np.array([], dtype=int), 10) == []
+
+
+def test_pipeline_inside_use_cluster_builds_the_pairs_on_dask(client, encoded, monkeypatch):
+    """The training pipeline's hooks: single process without a client, Dask (with features) inside use_cluster."""
+    from recommender.distributed import training as T
+    from recommender.training.pipeline import TrainConfig
+
+    world, graded = encoded
+    cfg = TrainConfig(negatives=4, seed=1)
+    plain = T.job_training_pairs(world, graded, cfg)
+    assert not isinstance(plain, T.FeaturedPairs)
+    calls = []
+    monkeypatch.setattr(T, "fit_job_model_on_features", lambda tp, **kw: calls.append(kw) or "fitted")
+    with T.use_cluster(client):
+        featured = T.job_training_pairs(world, graded, cfg)
+        assert T.fit_jobs(featured, cfg, sample_weight=None) == "fitted"
+    assert T.active_client() is None
+    assert isinstance(featured, T.FeaturedPairs) and calls == [{"objective": "regression", "seed": 1, "sample_weight": None}]
+    assert np.array_equal(featured.pairs.i, plain.pairs.i) and np.array_equal(featured.y, plain.y)
+    assert featured.X.shape == (len(plain.y), len(featured.featurizer.get_feature_names_out()))

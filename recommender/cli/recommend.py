@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if args.db or args.models:
-        settings = settings.model_copy(update={k: v for k, v in (("db", args.db), ("models", args.models and Path(args.models))) if v})
+        settings = settings.model_copy(update={k: v for k, v in (("db", args.db), ("models", args.models)) if v})
     ids = pd.read_csv(args.workers, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     if "worker_id" not in ids.columns:
         raise ContractError(f"{args.workers}: no worker_id column")

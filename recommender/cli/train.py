@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 
@@ -15,6 +17,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--objective", choices=["regression", "classification"], default="regression")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-queries", type=int, default=4000, help="held-out workers evaluated at most (sampled)")
+    p.add_argument("--cluster", help="build the job training pairs (negative sampling) and their features on Dask: 'local' "
+                   "(a LocalCluster of --processes processes) or a scheduler address such as tcp://10.0.0.5:8786; "
+                   "same model as one process (default: RECOMMENDER_TRAIN_CLUSTER, else one process)")
+    p.add_argument("--processes", type=int, help="processes of a --cluster local run (default: one per core)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -57,6 +63,27 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+@contextmanager
+def _cluster(args: argparse.Namespace) -> Iterator[None]:
+    """Inside the block the training pipeline uses a Dask client, when --cluster (or the setting) names one."""
+    from recommender.settings import get_settings
+
+    address = args.cluster or get_settings().train_cluster
+    if not address:
+        yield
+        return
+    from recommender.distributed.cluster import close, connect
+    from recommender.distributed.training import use_cluster
+
+    client = connect(address, n_workers=args.processes)
+    _say(f"training pairs and features on Dask: {address}")
+    try:
+        with use_cluster(client):
+            yield
+    finally:
+        close(client)
+
+
 def print_evaluation(evaluation) -> None:  # type: ignore[no-untyped-def]
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.float_format", "{:.3f}".format):
         print(f"held-out window: {evaluation.split.describe()}")
@@ -76,7 +103,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from recommender.training.pipeline import evaluate_snapshot
 
     store = Store(args.db or get_settings().db)
-    evaluation = evaluate_snapshot(Snapshot.from_store(store), _config(args), progress=_say)
+    with _cluster(args):
+        evaluation = evaluate_snapshot(Snapshot.from_store(store), _config(args), progress=_say)
     print_evaluation(evaluation)
     return 0
 
@@ -91,9 +119,11 @@ def run_train(args: argparse.Namespace) -> int:
     settings = get_settings()
     store = Store(args.db or settings.db)
     registry = Registry(args.models or settings.models)
-    mv, evaluation = train_and_register(
-        Snapshot.from_store(store), registry, _config(args), evaluate=not args.no_evaluate, promote=args.promote, progress=_say
-    )
+    with _cluster(args):
+        mv, evaluation = train_and_register(
+            Snapshot.from_store(store), registry, _config(args), evaluate=not args.no_evaluate, promote=args.promote,
+            progress=_say,
+        )
     if evaluation is not None:
         print_evaluation(evaluation)
     promoted = registry.promoted() == mv.version

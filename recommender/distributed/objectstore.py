@@ -29,8 +29,9 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):/+(.*)$")
 def split_url(root: Path | str) -> tuple[str | None, str]:
     """``(scheme, url)`` of a registry root; ``(None, path)`` for a local folder.
 
-    ``Settings.models`` is a ``Path``, which folds ``s3://b/m`` into ``s3:/b/m``:
-    both spellings are accepted. ``file://`` URLs are local folders.
+    ``Settings.models`` is text, so URLs arrive intact; a caller that still
+    wraps one in a ``Path`` folds ``s3://b/m`` into ``s3:/b/m``, and that
+    spelling is accepted too. ``file://`` URLs are local folders.
     """
     text = str(root)
     m = _SCHEME.match(text)

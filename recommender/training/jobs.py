@@ -9,6 +9,7 @@ random. The pre-score and the ranker are fitted on the same pairs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,13 +31,21 @@ class TrainingPairs:
 
 
 def sample_negatives(
-    world: EncodedWorld, queries: pd.DataFrame, *, per_query: int, rng: np.random.Generator, exclude: set[tuple[int, int]]
+    world: EncodedWorld,
+    queries: pd.DataFrame,
+    *,
+    per_query: int,
+    rng: np.random.Generator,
+    exclude: set[tuple[int, int]] | np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Feasible open jobs not acted on, per (worker row, day) query, vectorised.
 
     Draws many random jobs per query, keeps the ones open and feasible on that
     day, and caps them at ``per_query``; queries with few feasible jobs (local
-    mobility) get fewer.
+    mobility) get fewer. ``exclude`` holds (worker row, job row) pairs, or their
+    keys ``w * (n_jobs + 1) + j`` as an int64 array (cheaper per partition).
+    Only ``world.worker_view`` and ``world.job_pool`` are read, so a Dask worker
+    can be sent just those two.
     """
     if queries.empty or per_query <= 0:
         z = np.zeros(0, dtype=np.int64)
@@ -48,18 +57,39 @@ def sample_negatives(
     j = rng.integers(0, len(world.job_pool), size=len(q))
     f = check_pairs(world.worker_view, world.job_pool, w, j, day)
     ok = f.feasible("strict")
-    if exclude:
+    if len(exclude):
         keys = w.astype(np.int64) * (len(world.job_pool) + 1) + j
-        ex = np.fromiter((a * (len(world.job_pool) + 1) + b for a, b in exclude), dtype=np.int64, count=len(exclude))
+        if isinstance(exclude, np.ndarray):
+            ex = exclude.astype(np.int64, copy=False)
+        else:
+            ex = np.fromiter((a * (len(world.job_pool) + 1) + b for a, b in exclude), dtype=np.int64, count=len(exclude))
         ok &= ~np.isin(keys, ex)
     frame = pd.DataFrame({"q": q[ok], "w": w[ok], "j": j[ok], "day": day[ok]}).drop_duplicates(["q", "j"])
     frame = frame.groupby("q", sort=False).head(per_query)
     return frame["w"].to_numpy(), frame["j"].to_numpy(), frame["day"].to_numpy()
 
 
-def training_pairs(world: EncodedWorld, graded: pd.DataFrame, *, negatives: int = 10, seed: int = 0) -> TrainingPairs:
-    """Labelled pairs (real outcomes + sampled negatives) with their as-of days."""
-    rng = np.random.default_rng(seed)
+def training_pairs(
+    world: EncodedWorld,
+    graded: pd.DataFrame,
+    *,
+    negatives: int = 10,
+    seed: int = 0,
+    partition_workers: int = 2_000,
+    map_partitions: Callable[[list[tuple[list[int], pd.DataFrame, np.ndarray]]], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]
+    | None = None,
+) -> TrainingPairs:
+    """Labelled pairs (real outcomes + sampled negatives) with their as-of days.
+
+    Negatives are sampled per partition of workers (worker rows
+    ``[p * partition_workers, (p + 1) * partition_workers)``), each partition
+    with its own generator seeded by ``(seed, p)``, and concatenated in
+    partition order: the pairs depend only on the data, ``seed`` and
+    ``partition_workers``, never on where a partition runs. ``map_partitions``
+    runs the list of ``(seed sequence, queries, excluded keys)`` tasks, by
+    default in this process; :mod:`recommender.distributed.training` passes one
+    that runs them on Dask and gets the same pairs.
+    """
     w = positions(world.workers, graded[C.WORKER].to_numpy())
     j = positions(world.jobs, graded[C.ITEM].to_numpy())
     known = (w >= 0) & (j >= 0)
@@ -68,7 +98,22 @@ def training_pairs(world: EncodedWorld, graded: pd.DataFrame, *, negatives: int 
     day = to_days(graded["first_date"])
     y = graded[C.RELEVANCE].to_numpy(dtype=float)
     queries = pd.DataFrame({"w": w, "day": day}).drop_duplicates().reset_index(drop=True)
-    nw, nj, nd = sample_negatives(world, queries, per_query=negatives, rng=rng, exclude=set(zip(w.tolist(), j.tolist())))
+    keys = w.astype(np.int64) * (len(world.job_pool) + 1) + j
+    q_part = queries["w"].to_numpy() // max(1, partition_workers)
+    k_part = w // max(1, partition_workers)
+    tasks = [
+        ([seed, int(p)], queries.loc[q_part == p].reset_index(drop=True), np.unique(keys[k_part == p]))
+        for p in np.unique(q_part).tolist()
+    ]
+
+    def run_here(items: list[tuple[list[int], pd.DataFrame, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        return [sample_negatives(world, q, per_query=negatives, rng=np.random.default_rng(s), exclude=ex) for s, q, ex in items]
+
+    parts = (map_partitions or run_here)(tasks)
+    z = np.zeros(0, dtype=np.int64)
+    nw = np.concatenate([z, *(p[0] for p in parts)])
+    nj = np.concatenate([z, *(p[1] for p in parts)])
+    nd = np.concatenate([z, *(p[2] for p in parts)])
     all_w = np.concatenate([w, nw])
     all_j = np.concatenate([j, nj])
     all_d = np.concatenate([day, nd])

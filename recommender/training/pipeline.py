@@ -25,7 +25,8 @@ from recommender.snapshot import Snapshot
 from recommender.training import baselines as B
 from recommender.training.courses import CourseModel, CoursePool, course_training_pairs, fit_course_model
 from recommender.training.evaluate import evaluate_courses, evaluate_jobs, summary_table
-from recommender.training.jobs import JobModel, fit_job_model, older_worker_weights, training_pairs
+from recommender.distributed.training import fit_jobs, job_training_pairs  # Dask when a cluster is active
+from recommender.training.jobs import JobModel, older_worker_weights
 from recommender.training.labels import COURSE_GRADES, JOB_GRADES, graded_pairs
 from recommender.training.split import TimeSplit, choose_split, guard_no_leakage, split_pairs
 from recommender.training.world import EncodedWorld, Encoders
@@ -96,14 +97,14 @@ def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progres
     _say(progress, f"split: {split.describe()} ({len(train):,} train pairs, {len(test):,} test pairs)")
     encoders = Encoders.fit(cfg.taxonomy_dir)
     world = EncodedWorld.build(snapshot, encoders, certs_as_of=split.cutoff)
-    tp = training_pairs(world, train, negatives=cfg.negatives, seed=cfg.seed)
+    tp = job_training_pairs(world, train, cfg)
     _say(progress, f"job training pairs: {len(tp.y):,} ({int((tp.y > 0).sum()):,} taken up)")
     birth = world.worker_view.birth_year
 
     def fit(weight: float) -> JobModel:
         sw = older_worker_weights(tp, birth, weight=weight, age=cfg.older_worker_age)
         with limit_threads(cfg.n_threads):
-            return fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sw)
+            return fit_jobs(tp, cfg, sample_weight=sw)
 
     model = fit(cfg.older_worker_weight)
     policy = PolicyConfig(older_worker_weight=cfg.older_worker_weight, older_worker_age=cfg.older_worker_age)
@@ -165,11 +166,11 @@ def fit_bundle(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | Non
     job_pairs = graded_pairs(snapshot.placements, "job_id", JOB_GRADES)
     if (job_pairs["relevance"] > 0).sum() == 0:
         raise RecommenderError("no job take-ups (applied, hired, retained) in the store: nothing to learn from")
-    tp = training_pairs(world, job_pairs, negatives=cfg.negatives, seed=cfg.seed)
+    tp = job_training_pairs(world, job_pairs, cfg)
     _say(progress, f"fitting the job ranker on {len(tp.y):,} pairs ...")
     sw = older_worker_weights(tp, world.worker_view.birth_year, weight=cfg.older_worker_weight, age=cfg.older_worker_age)
     with limit_threads(cfg.n_threads):
-        jobs: JobModel = fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sw)
+        jobs: JobModel = fit_jobs(tp, cfg, sample_weight=sw)
     courses: CourseModel | None = None
     course_pairs = graded_pairs(snapshot.enrolments, "course_id", COURSE_GRADES)
     if (course_pairs["relevance"] > 0).sum() >= 20:
