@@ -231,3 +231,34 @@ def test_pipeline_inside_use_cluster_builds_the_pairs_on_dask(client, encoded, m
     assert isinstance(featured, T.FeaturedPairs) and calls == [{"objective": "regression", "seed": 1, "sample_weight": None}]
     assert np.array_equal(featured.pairs.i, plain.pairs.i) and np.array_equal(featured.y, plain.y)
     assert featured.X.shape == (len(plain.y), len(featured.featurizer.get_feature_names_out()))
+
+
+def test_cli_train_on_a_local_cluster_gives_the_single_process_model(
+    tmp_path, sample_settings, trained_registry, encoded, monkeypatch, capsys
+):
+    """`recommender train --cluster local` saves a model that scores like the one trained in one process."""
+    from recommender.cli import main
+    from recommender.features import PairSet
+    from recommender.registry import Registry
+    from recommender.settings import get_settings
+
+    monkeypatch.setenv("RECOMMENDER_DB", sample_settings.db)
+    get_settings.cache_clear()
+    try:
+        # the fixture model: TrainConfig(negatives=6), no evaluation, in this process
+        models = tmp_path / "models"
+        assert main(["train", "--models", str(models), "--negatives", "6", "--no-evaluate",
+                     "--cluster", "local", "--processes", "2"]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert "training pairs and features on Dask: local" in capsys.readouterr().err
+    dist, _ = Registry(models).load()
+    local, _ = trained_registry.load()
+    world, _ = encoded
+    rng = np.random.default_rng(1)
+    w = rng.integers(0, len(world.workers), 2_000)
+    i = rng.integers(0, len(world.jobs), 2_000)
+    probe = PairSet(world.workers, world.jobs, w, i, np.datetime64("2024-06-01", "D"))
+    scope = np.zeros(len(w), dtype=np.int8)
+    assert np.array_equal(dist.jobs.ranker.predict(probe), local.jobs.ranker.predict(probe))
+    assert np.array_equal(dist.jobs.prescorer.score(probe, scope), local.jobs.prescorer.score(probe, scope))

@@ -65,3 +65,15 @@ def test_pointer_is_json_and_history_grows(tmp_path):
     reg.promote(v.version, reason="first")
     assert json.loads((tmp_path / "PROMOTED").read_text())["version"] == v.version
     assert reg.history()[0]["reason"] == "first"
+
+
+def test_settings_keep_the_registry_root_as_text(tmp_path, monkeypatch):
+    """A URL survives Settings (a Path would fold s3://b into s3:/b); a Path argument becomes its text."""
+    from recommender.settings import Settings
+
+    assert Settings(models="s3://bucket/models").models == "s3://bucket/models"
+    monkeypatch.setenv("RECOMMENDER_MODELS", "memory://shared/models")
+    assert Settings().models == "memory://shared/models"
+    assert Settings(models=tmp_path / "models").models == str(tmp_path / "models")
+    reg = Registry(Settings(models=f"file://{tmp_path}/m").models)
+    assert reg.root == (tmp_path / "m").resolve()
