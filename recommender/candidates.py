@@ -13,6 +13,7 @@ worker against 100,000 open jobs and a million training pairs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -177,6 +178,26 @@ class WorkerView:
             current_region=region_codes(workers["current_region"].fillna(workers["home_region"])),
             mobility=mobility,
             birth_year=_float(workers["birth_year"], len(workers)),
+            certs=held,
+        )
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, object], certs: sp.csr_matrix) -> WorkerView:
+        """One worker from a ``worker_columns`` row (``recommender.features.workers``): what
+        ``build`` gives for the one-row frame, without pandas (serving builds one per request)."""
+        held = sp.csr_matrix(certs, dtype=np.float32)
+        held.data = (held.data > 0).astype(np.float32)
+        home, current, mobility = row["home_region"], row["current_region"], row["mobility"]
+        if current is None:
+            current = home
+        places = place_codes(np.array([str(home), str(current)]))
+        birth = row["birth_year"]
+        return cls(
+            ids=np.array([row["worker_id"]], dtype=object),
+            home_region=places.take(np.array([0])),
+            current_region=places.take(np.array([1])),
+            mobility=np.array([2 if mobility is None else MOBILITY_CODES.get(mobility, 2)], dtype=np.int8),  # type: ignore[call-overload]
+            birth_year=np.array([np.nan if birth is None else birth], dtype=np.float64),
             certs=held,
         )
 

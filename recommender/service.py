@@ -14,9 +14,10 @@ the policy layer and explains each item.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -24,14 +25,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import sqlalchemy as sa
 from recommender.threads import limit_threads
 
 from recommender.bundle import ModelBundle
 from recommender.candidates import WorkerView, candidates_for, to_days
-from recommender.contract import WORKERS
+from recommender.contract import WORKERS, Kind
 from recommender.errors import NotFoundError, RecommenderError
 from recommender.explain import course_reasons, job_reasons
 from recommender.features import EntityBlock, PairSet
+from recommender.features.workers import ROW_COLUMNS, worker_columns, worker_row
 from recommender.io.reader import RawTable
 from recommender.io.validate import validate_table
 from recommender.policy import SCOPE_REQUESTS, ExposureLedger, PolicyConfig, rerank, rerank_arrays
@@ -105,9 +108,45 @@ def _names(taxonomy_dir: str | None) -> tuple[dict[str, tuple[str, str]], dict[s
 @dataclass
 class _Worker:
     worker_id: str | None
-    frame: pd.DataFrame
     block: EntityBlock
     view: WorkerView
+    expected_wage: float | None  # as written (the block holds it as float32)
+
+
+_TEXT_KINDS = (Kind.ID, Kind.TEXT, Kind.ENUM, Kind.LIST, Kind.REGION)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_STORED_COLUMNS = tuple(c for c in WORKERS.columns if c.name in ROW_COLUMNS)
+
+
+class _Fallback(Exception):
+    """A stored value the one-row reader does not take: the general (frame) path reads it."""
+
+
+def _stored_value(kind: Kind, v: Any) -> Any:
+    """A value as the store's driver returns it -> as ``worker_columns`` holds it after ``read_table``.
+
+    Only the plain types the importer writes are taken (their conversion is exact);
+    anything else raises ``_Fallback`` rather than guessing what ``read_table`` does with it.
+    """
+    if v is None:
+        return np.nan if kind in (Kind.INT, Kind.NUMBER, Kind.DATE) else None
+    t = type(v)
+    if kind in _TEXT_KINDS and t is str:
+        return v
+    if kind == Kind.INT and t is int:
+        return float(v)
+    if kind == Kind.NUMBER and t in (int, float):
+        return float(v)
+    if kind == Kind.DATE:
+        text = v if t is str else v.isoformat() if t is dt.date else None
+        if text is not None and len(text) == 10 and _ISO_DAY.fullmatch(text):
+            try:
+                day = dt.date.fromisoformat(text)
+            except ValueError:
+                raise _Fallback from None
+            if 1678 <= day.year <= 2261:  # inside pandas' nanosecond range: same day, no NaT
+                return float((day - _EPOCH_DATE).days)
+    raise _Fallback
 
 
 def _cell(value: Any) -> str | None:
@@ -161,6 +200,8 @@ class Recommender:
         self._lock = threading.Lock()
         self._default_as_of: tuple[dt.date, dt.date] | None = None
         self._snap_index: tuple[dict[str, list[int]], dict[str, list[int]]] | None = None
+        self._snap_cols: tuple[dict[str, np.ndarray], np.ndarray, np.ndarray] | None = None
+        self._course_certs: dict[object, list[str]] | None = None
         self._worker_cache: OrderedDict[str, _Worker] = OrderedDict()
 
     # ---- loading --------------------------------------------------------------
@@ -189,6 +230,7 @@ class Recommender:
     # ---- workers ----------------------------------------------------------------
 
     def _stored_worker(self, worker_id: str) -> pd.DataFrame:
+        """The general path: the worker's typed frame with ``extra_certificates``."""
         if self.store is None:
             rows, enrol_rows = self._snapshot_index()
             frame = self.snapshot.workers.iloc[rows.get(worker_id, [])]
@@ -199,6 +241,78 @@ class Recommender:
         if frame.empty:
             raise NotFoundError(f"unknown worker_id {worker_id}")
         return add_certified(frame.reset_index(drop=True), enrol, self.snapshot.courses, None)
+
+    def _stored_row(self, worker_id: str) -> dict[str, object] | None:
+        """The stored worker as one ``worker_columns`` row, with ``extra_certificates``
+        as ``add_certified`` gives them; ``None`` when only the general path can read it.
+
+        Without a store: rows of the snapshot's columns, converted once. With one: the
+        driver's raw values, converted here (``read_table`` costs milliseconds per row in
+        pandas coercion).
+        """
+        if self.store is None:
+            rows, enrol_rows = self._snapshot_index()
+            pos = rows.get(worker_id)
+            if pos is None:
+                raise NotFoundError(f"unknown worker_id {worker_id}")
+            if len(pos) != 1:
+                return None
+            cols, course, outcome = self._snapshot_columns()
+            row = worker_row(cols, pos[0])
+            row["extra_certificates"] = self._certified((course[k], outcome[k]) for k in enrol_rows.get(worker_id, []))
+            return row
+        workers, enrolments = TABLES["workers"], TABLES["enrolments"]
+        with self.store.engine.connect() as conn:
+            found = self.store._fetch_raw(
+                conn, sa.select(*[workers.c[c.name] for c in _STORED_COLUMNS]).where(workers.c.worker_id == worker_id)
+            )
+            if len(found) != 1:
+                if not found:
+                    raise NotFoundError(f"unknown worker_id {worker_id}")
+                return None
+            enrol = self.store._fetch_raw(
+                conn, sa.select(enrolments.c.course_id, enrolments.c.outcome).where(enrolments.c.worker_id == worker_id)
+            )
+        try:
+            row = {c.name: _stored_value(c.kind, v) for c, v in zip(_STORED_COLUMNS, found[0], strict=True)}
+            enrol = [(_stored_value(Kind.ID, c), _stored_value(Kind.ENUM, o)) for c, o in enrol]
+        except _Fallback:
+            return None
+        row["extra_certificates"] = self._certified(enrol)
+        return row
+
+    def _certified(self, enrolments: Iterable[tuple[object, object]]) -> str | None:
+        """``add_certified`` (as of any date) for one worker's (course_id, outcome) pairs."""
+        found: set[str] = set()
+        certs = self._course_certificates()
+        for course, outcome in enrolments:
+            if outcome == "certified":
+                found.update(certs.get(course, ()))
+        return ";".join(sorted(found)) if found else None
+
+    def _course_certificates(self) -> dict[object, list[str]]:
+        """Course id -> the certificate(s) it awards (built once)."""
+        if self._course_certs is None:
+            c = self.snapshot.courses
+            out: dict[object, list[str]] = {}
+            if len(c):
+                for course, cert in zip(c["course_id"].tolist(), c["certificate"].tolist(), strict=True):
+                    if not pd.isna(cert):
+                        out.setdefault(course, []).append(cert)
+            self._course_certs = out
+        return self._course_certs
+
+    def _snapshot_columns(self) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """The snapshot's workers as ``worker_columns`` arrays, and its enrolments' course
+        ids and outcomes as object arrays (built once)."""
+        if self._snap_cols is None:
+            e = self.snapshot.enrolments
+            self._snap_cols = (
+                worker_columns(self.snapshot.workers),
+                e["course_id"].to_numpy(dtype=object, na_value=None),
+                e["outcome"].to_numpy(dtype=object, na_value=None),
+            )
+        return self._snap_cols
 
     def _snapshot_index(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
         """Row positions of each worker id in the snapshot's workers and enrolments (built once)."""
@@ -212,7 +326,8 @@ class Recommender:
             self._snap_index = (positions(self.snapshot.workers["worker_id"]), positions(self.snapshot.enrolments["worker_id"]))
         return self._snap_index
 
-    def _profile_frame(self, profile: WorkerProfile | Mapping[str, Any]) -> pd.DataFrame:
+    def _validated_profile(self, profile: WorkerProfile | Mapping[str, Any]) -> pd.DataFrame:
+        """The profile as a one-row typed frame, checked by the import rules."""
         data = profile.model_dump() if isinstance(profile, WorkerProfile) else dict(profile)
         data.pop("gender", None)  # never an input
         data["worker_id"] = str(data.get("worker_id") or "profile")
@@ -221,7 +336,11 @@ class Recommender:
         table = validate_table(raw, max_cell_chars=self.settings.max_cell_chars)
         if table.errors or table.frame.empty:
             raise ProfileError(table.errors)
-        return add_certified(table.frame, self.snapshot.enrolments.iloc[:0], self.snapshot.courses, None)
+        return table.frame
+
+    def _profile_frame(self, profile: WorkerProfile | Mapping[str, Any]) -> pd.DataFrame:
+        """The general path: the validated profile with (no) ``extra_certificates``."""
+        return add_certified(self._validated_profile(profile), self.snapshot.enrolments.iloc[:0], self.snapshot.courses, None)
 
     def invalidate(self, worker_id: str | None = None) -> None:
         """Forget the encoded form of a stored worker (all, without an id) after their record changed."""
@@ -238,19 +357,36 @@ class Recommender:
                 if hit is not None:
                     self._worker_cache.move_to_end(worker)
                     return hit
-            frame, wid = self._stored_worker(worker), worker
-            block = self.bundle.encoders.workers.transform(frame)
-            encoded = _Worker(wid, frame, block, WorkerView.build(frame, block.certs))
+            row = self._stored_row(worker)
+            encoded = self._encode_row(worker, row) if row is not None else self._worker_general(worker)
             with self._lock:
                 self._worker_cache[worker] = encoded
                 if len(self._worker_cache) > WORKER_CACHE_SIZE:
                     self._worker_cache.popitem(last=False)
             return encoded
+        frame = self._validated_profile(worker)
+        wid = worker.worker_id if isinstance(worker, WorkerProfile) else (worker.get("worker_id") if isinstance(worker, Mapping) else None)
+        if len(frame) != 1:
+            return self._worker_general(worker)
+        return self._encode_row(wid, worker_row(worker_columns(frame), 0))
+
+    def _encode_row(self, worker_id: str | None, row: Mapping[str, object]) -> _Worker:
+        """One worker from a ``worker_columns`` row: the one-row fast paths of the encoder and view."""
+        block = self.bundle.encoders.workers.encode_row(row)
+        wage = float(row["expected_wage"])  # type: ignore[arg-type]
+        return _Worker(worker_id, block, WorkerView.from_row(row, block.certs), None if np.isnan(wage) else wage)
+
+    def _worker_general(self, worker: str | WorkerProfile | Mapping[str, Any]) -> _Worker:
+        """The frame path (typed frame -> ``transform`` -> ``WorkerView.build``): the reference
+        the fast paths are tested against, and the reader of anything they decline."""
+        if isinstance(worker, str):
+            frame, wid = self._stored_worker(worker), worker
         else:
             frame = self._profile_frame(worker)
             wid = worker.worker_id if isinstance(worker, WorkerProfile) else (worker.get("worker_id") if isinstance(worker, Mapping) else None)
         block = self.bundle.encoders.workers.transform(frame)
-        return _Worker(wid, frame, block, WorkerView.build(frame, block.certs))
+        expected = frame["expected_wage"].iloc[0]
+        return _Worker(wid, block, WorkerView.build(frame, block.certs), None if pd.isna(expected) else float(expected))
 
     # ---- dates ------------------------------------------------------------------
 
@@ -329,8 +465,7 @@ class Recommender:
         skill_ids, cert_ids = _id_array(w.block.skill_ids), _id_array(w.block.cert_ids)
         w_sk = set(skill_ids[w.block.skills[0].indices])
         w_ct = set(cert_ids[w.block.certs[0].indices])
-        expected = w.frame["expected_wage"].iloc[0]
-        expected = None if pd.isna(expected) else float(expected)
+        expected = w.expected_wage
         older = self._age(w, day) >= self.policy.older_worker_age
         job_skill_ids, job_cert_ids = _id_array(jobs_block.skill_ids), _id_array(jobs_block.cert_ids)
         sk, req = jobs_block.skills, self.world.job_pool.required

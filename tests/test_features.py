@@ -560,3 +560,51 @@ def test_prepare_builds_caches_without_changing_output(blocks, job_features, cou
         job_features.transform(pairs), job_features.transform(PairSet.one_to_many(blocks["workers"], blocks["jobs"], AS_OF))
     )
     course_features.prepare(blocks["courses"])
+
+
+# ---- one-row sparse helpers against the matrix versions ------------------------------------------
+
+import scipy.sparse as sp  # noqa: E402
+
+from recommender.features._sparse import max_product, one_row_csr, row_max_product, row_maximum  # noqa: E402
+
+
+def _sparse(draw, rows: int, cols: int, signed: bool) -> sp.csr_matrix:  # type: ignore[no-untyped-def]
+    entries = draw(st.lists(st.tuples(st.integers(0, rows - 1), st.integers(0, cols - 1),
+                                      st.sampled_from([0.0, 0.25, 0.5, 0.8, 0.9, 1.0, 0.3333] + ([-0.5] if signed else []))),
+                            max_size=rows * 3))
+    cells = {(r, c): v for r, c, v in entries}  # explicit zeros kept, as a CSR may hold them
+    r, c = (np.array([key[j] for key in cells], dtype=np.int64) for j in (0, 1))
+    return sp.csr_matrix((np.array(list(cells.values()), dtype=np.float32), (r, c)), shape=(rows, cols))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_one_row_products_equal_matrix_products(data) -> None:  # type: ignore[no-untyped-def]
+    """``max_product`` of one row (its fast path, and ``row_max_product``) is the row of the matrix
+    product; ``row_maximum`` is scipy's ``maximum``; explicit and negative values included."""
+    n, k, m = data.draw(st.integers(2, 5)), data.draw(st.integers(1, 8)), data.draw(st.integers(1, 8))
+    signed = data.draw(st.booleans())
+    a, b = _sparse(data.draw, n, k, signed), _sparse(data.draw, k, m, signed)
+    full = max_product(a, b)
+    c = max_product(a, b[::-1].tocsr())
+    for r in range(n):
+        row = a[r]
+        one = max_product(row, b)
+        want = full[r]
+        for part in ("data", "indices"):
+            np.testing.assert_array_equal(getattr(one, part), getattr(want, part))
+        assert one.dtype == want.dtype and one.shape == want.shape
+        cols, vals = row_max_product(row.indices, row.data, b)
+        np.testing.assert_array_equal(cols, want.indices)
+        np.testing.assert_array_equal(vals, want.data)
+        other = c[r]
+        w = float(data.draw(st.sampled_from([0.8, 0.6, 1.0])))
+        want_max = want.maximum(other * w)
+        got_cols, got_vals = row_maximum(want.indices, want.data, other.indices, other.data * w)
+        assert got_vals.dtype == want_max.dtype
+        np.testing.assert_array_equal(got_cols, want_max.indices)
+        np.testing.assert_array_equal(got_vals, want_max.data)
+        built = one_row_csr(got_cols, got_vals, want_max.shape[1])
+        np.testing.assert_array_equal(built.toarray(), want_max.toarray())
+

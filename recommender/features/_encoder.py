@@ -155,6 +155,18 @@ class BaseEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         rows = np.where(positions < 0, len(results) - 1, positions)
         return table[rows], unknown[rows]
 
+    def _cell(self, kind: str, cell: str | None) -> tuple[_Row, int]:
+        """One cleaned cell -> ((sorted columns, confidences), count of unknown items); the
+        entry ``_encode_cells`` uses for it (``None``: nothing written)."""
+        if cell is None:
+            return _EMPTY_ROW, 0
+        key = (kind, str(cell))
+        hit = self._cells.get(key)
+        if hit is None:
+            self._encode_cells(np.array([cell], dtype=object), kind)
+            hit = self._cells[key]
+        return hit
+
     def _classify_titles(self, titles: np.ndarray, k: int, min_score: float) -> sp.csr_matrix:
         """Titles -> top-k CSCO codes with scores (n x occupations CSR)."""
         positions, uniques = distinct(titles)
