@@ -17,8 +17,15 @@ Steps, each timed and printed:
    that rate. The sample is honest only as a rate: the full run is the same
    per-worker work repeated.
 
-``--skip-pg`` / ``--skip-sqlite`` / ``--skip-dask`` drop a step; ``--recommend-db``
+5. with ``--train-pairs``: the job training pairs (negative sampling) and their
+   feature matrix on the generated world, in this process and on the
+   ``LocalCluster`` (``recommender.distributed.training``), timed, and checked
+   identical.
+
+``--skip-pg`` / ``--skip-sqlite`` / ``--skip-dask`` / ``--skip-recommend`` drop a step; ``--recommend-db``
 picks the store the recommendations read (``sqlite`` by default: same for both paths).
+
+    python benchmarks/bench_scale.py --workers 20000 --skip-pg --skip-recommend --train-pairs
 """
 
 from __future__ import annotations
@@ -69,6 +76,49 @@ def ingest_into(url: str, world: Path, label: str) -> None:
     store.dispose()
 
 
+def training_pairs_step(url: str, processes: int, negatives: int, seed: int) -> None:
+    """Training pairs and features in this process and on Dask: times, and the check that they are identical."""
+    import numpy as np
+
+    from recommender.distributed.cluster import close, connect
+    from recommender.distributed.training import distributed_training_pairs
+    from recommender.features import JobPairFeatures
+    from recommender.snapshot import Snapshot
+    from recommender.store import Store
+    from recommender.training.jobs import training_pairs
+    from recommender.training.labels import JOB_GRADES, graded_pairs
+    from recommender.training.world import EncodedWorld, Encoders
+
+    t0 = time.perf_counter()
+    store = Store(url)
+    snapshot = Snapshot.from_store(store)
+    world = EncodedWorld.build(snapshot, Encoders.fit())
+    graded = graded_pairs(snapshot.placements, "job_id", JOB_GRADES)
+    print(f"training pairs: encoded world of {len(world.workers):,} workers, {len(world.jobs):,} jobs, "
+          f"{len(graded):,} graded pairs in {time.perf_counter() - t0:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    local = training_pairs(world, graded, negatives=negatives, seed=seed)
+    t_pairs = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    featurizer = JobPairFeatures().fit(local.pairs)
+    X = featurizer.transform(local.pairs)
+    t_x = time.perf_counter() - t0
+    print(f"  single process: {len(local.y):,} pairs sampled in {t_pairs:.1f} s; features {X.shape[0]:,} x {X.shape[1]} "
+          f"in {t_x:.1f} s; total {t_pairs + t_x:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    client = connect("local", n_workers=processes, threads_per_worker=1)
+    start_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    dist = distributed_training_pairs(client, world, graded, negatives=negatives, seed=seed)
+    s = time.perf_counter() - t0
+    close(client)
+    same = (np.array_equal(dist.pairs.w, local.pairs.w) and np.array_equal(dist.pairs.i, local.pairs.i)
+            and np.array_equal(dist.y, local.y) and np.array_equal(dist.X, X, equal_nan=True))
+    print(f"  Dask LocalCluster({processes} processes): start {start_s:.1f} s; pairs + features in {s:.1f} s "
+          f"(speed-up {(t_pairs + t_x) / s:.2f}x); identical to one process: {same}", flush=True)
+    store.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=1_000_000)
@@ -82,6 +132,9 @@ def main() -> None:
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--skip-recommend", action="store_true", help="no model training and no batch recommendations")
+    parser.add_argument("--train-pairs", action="store_true", help="time the training pairs and features, one process vs Dask")
+    parser.add_argument("--negatives", type=int, default=6, help="negatives per query for --train-pairs")
     args = parser.parse_args()
 
     from recommender.world import generate_world
@@ -113,6 +166,13 @@ def main() -> None:
             ingest_into(pg_url, world, "PostgreSQL (COPY)")
         if not args.skip_sqlite or args.recommend_db == "sqlite":
             ingest_into(sqlite_url, world, "SQLite (executemany)")
+
+        if args.train_pairs:
+            imported_sqlite = not args.skip_sqlite or args.recommend_db == "sqlite"
+            training_pairs_step(sqlite_url if imported_sqlite or pg_url is None else pg_url, args.processes, args.negatives, args.seed)
+        if args.skip_recommend:
+            print(f"load average at end {load_average()}; peak resident memory of this process {peak_rss_mb():,.0f} MB", flush=True)
+            return
 
         # ---- a model (trained on the sample world) ----
         from recommender.distributed.batch import pinned_spec

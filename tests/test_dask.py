@@ -262,3 +262,18 @@ def test_cli_train_on_a_local_cluster_gives_the_single_process_model(
     scope = np.zeros(len(w), dtype=np.int8)
     assert np.array_equal(dist.jobs.ranker.predict(probe), local.jobs.ranker.predict(probe))
     assert np.array_equal(dist.jobs.prescorer.score(probe, scope), local.jobs.prescorer.score(probe, scope))
+
+
+def test_the_same_blocks_can_be_sent_twice_in_a_row(client, encoded):
+    """Training sends the same blocks for the evaluation fit and the final fit: no key clash between the two."""
+    from recommender.distributed.training import pair_features
+    from recommender.features import JobPairFeatures, PairSet
+
+    world, _ = encoded
+    pairs = PairSet(world.workers, world.jobs, np.arange(300) % len(world.workers), np.arange(300) % len(world.jobs),
+                    np.datetime64("2024-06-01", "D"))
+    featurizer = JobPairFeatures().fit(pairs)
+    first = pair_features(client, pairs, featurizer, rows=100)
+    second = pair_features(client, pairs, featurizer, rows=100)
+    assert np.array_equal(first, second, equal_nan=True)
+    assert np.array_equal(first, featurizer.transform(pairs), equal_nan=True)

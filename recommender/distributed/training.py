@@ -115,7 +115,7 @@ class DaskNegatives:
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         if not tasks:
             return []
-        view = self.client.scatter(SamplingView(self.world.worker_view, self.world.job_pool), broadcast=True)
+        view = self.client.scatter(SamplingView(self.world.worker_view, self.world.job_pool), broadcast=True, hash=False)
         futures = [
             self.client.submit(_sample_group, view, tasks[a:b], self.per_query, pure=False)
             for a, b in _groups(len(tasks), _n_workers(self.client) * self.tasks_per_worker)
@@ -166,7 +166,7 @@ def pair_features(client: Any, pairs: PairSet, featurizer: JobPairFeatures, *, r
     n = len(pairs.w)
     if n == 0:
         return featurizer.transform(pairs)
-    blocks = client.scatter(FeatureBlocks(pairs.workers, pairs.items, featurizer), broadcast=True)
+    blocks = client.scatter(FeatureBlocks(pairs.workers, pairs.items, featurizer), broadcast=True, hash=False)
     as_of = pairs.as_of if pairs.as_of.ndim == 1 else np.full(n, pairs.as_of)
     futures = [
         client.submit(_transform_slice, blocks, pairs.w[a:b], pairs.i[a:b], as_of[a:b], pure=False)
