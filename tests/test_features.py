@@ -608,3 +608,22 @@ def test_one_row_products_equal_matrix_products(data) -> None:  # type: ignore[n
         built = one_row_csr(got_cols, got_vals, want_max.shape[1])
         np.testing.assert_array_equal(built.toarray(), want_max.toarray())
 
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_row_dot_equals_column_dot_rows(data) -> None:  # type: ignore[no-untyped-def]
+    """``row_dot`` over chosen rows is ``column_dot``'s result at those rows, bit for bit."""
+    from recommender.features._pairs import column_dot, row_dot
+
+    n, m = data.draw(st.integers(1, 30)), data.draw(st.integers(1, 12))
+    a = _sparse(data.draw, n, m, False)
+    a.sum_duplicates()
+    cols = np.array(sorted(data.draw(st.sets(st.integers(0, m - 1), max_size=m))), dtype=np.intp)
+    vals = np.array(data.draw(st.lists(st.floats(0, 3, allow_nan=False), min_size=len(cols), max_size=len(cols))), dtype=np.float64)
+    rows = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=40)), dtype=np.intp)
+    csc = sp.csc_matrix(a, dtype=np.float64)
+    csr = sp.csr_matrix((a.data.astype(np.float64), a.indices, a.indptr), shape=a.shape)
+    want = column_dot(csc, cols, vals)[rows]
+    got = row_dot(csr, rows, cols, vals)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

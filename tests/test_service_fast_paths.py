@@ -374,3 +374,21 @@ def test_encode_row_equals_many_rows_transform(rec: Recommender, rows: list[dict
         _same_block(one, many.take([k]), str(rows[k]))
         _same_block(enc.transform(frame.iloc[[k]].reset_index(drop=True)), one, str(rows[k]))
 
+
+# ---- pair features of a few candidates against those of all items ----------------------------------
+
+@pytest.mark.parametrize("kind", ["jobs", "courses"])
+def test_candidate_pair_features_equal_all_item_rows(rec: Recommender, workers, kind: str) -> None:
+    """Candidates' rows (gathered skill products, distances at their places only) are bit for
+    bit the rows of the all-items computation (column products, every place)."""
+    items = rec.world.jobs if kind == "jobs" else rec.world.courses
+    feat = getattr(rec.bundle, kind).ranker.featurizer_
+    as_of = np.datetime64(rec.default_as_of(), "D")
+    rng = np.random.default_rng(11)
+    for w in workers:
+        for size in (1, 7, max(1, len(items) // 3)):
+            sub = rng.choice(len(items), size=min(size, len(items)), replace=bool(rng.random() < 0.3))
+            got = feat.transform(PairSet.one_to_many(w.block, items, as_of, items_idx=sub))
+            want = feat.transform(PairSet.one_to_many(w.block, items, as_of))[sub]
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from recommender.features._sparse import binarise, max_product
 from recommender.features.block import EntityBlock, PairSet
 from recommender.features.vocab import group_matrix
-from recommender.regions import distance_km, scope_codes
+from recommender.regions import PlaceCodes, distance_km, place_codes, scope_codes, scope_prepared
 
 __all__ = ["PairView", "PairFeaturizer", "EDUCATION_RANK", "AGE_BANDS", "age_band"]
 
@@ -100,6 +100,40 @@ def derived(block: EntityBlock, name: str) -> sp.csr_matrix:
 def derived_csc(block: EntityBlock, name: str) -> sp.csc_matrix:
     """CSC copy (float64) of a derived matrix, for the one-worker column gathers."""
     return _cached(block, f"csc:{name}", lambda: sp.csc_matrix(derived(block, name), dtype=np.float64))
+
+
+def derived_rows(block: EntityBlock, name: str) -> sp.csr_matrix | None:
+    """Float64 CSR copy of a derived matrix for :func:`row_dot` (cached); ``None`` when the
+    matrix is not canonical (sorted, no duplicates), where only ``column_dot`` keeps the order."""
+
+    def build() -> sp.csr_matrix | None:
+        m = derived(block, name)
+        if not m.has_canonical_format:
+            return None
+        return sp.csr_matrix((m.data.astype(np.float64), m.indices, m.indptr), shape=m.shape)
+
+    return _cached(block, f"csr64:{name}", build)
+
+
+def row_dot(csr: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """``column_dot(csc, cols, vals)[rows]``, bit for bit, touching only the given rows.
+
+    Serving scores a few hundred candidates among 100,000 items: their rows hold a few
+    thousand entries, the worker's columns over all items many more. Each row's terms are
+    summed from 0 in ascending column order, as ``column_dot`` sums them when ``cols``
+    ascend (the caller checks); the item's other columns add exact zeros.
+    """
+    n = len(rows)
+    starts = csr.indptr[rows]
+    counts = csr.indptr[rows + 1] - starts
+    total = int(counts.sum())
+    if total == 0 or len(cols) == 0:
+        return np.zeros(n)
+    dense = np.zeros(csr.shape[1])
+    dense[cols] = vals
+    idx = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+    terms = csr.data[idx] * dense[csr.indices[idx]]
+    return np.bincount(np.repeat(np.arange(n), counts), weights=terms, minlength=n)
 
 
 def column_dot(csc: sp.csc_matrix, cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
@@ -189,6 +223,10 @@ class PairView:
             cols, vals = self.worker_entries(derived(workers, worker_name))
             if weights is not None:
                 vals = vals * weights[cols]
+            if not self.all_items and (len(cols) < 2 or bool((cols[1:] > cols[:-1]).all())):
+                rows = derived_rows(items, item_name)
+                if rows is not None:
+                    return row_dot(rows, self.pairs.i, cols, vals)
             return self.per_item(column_dot(derived_csc(items, item_name), cols, vals))
         prod = self.item_rows(derived(items, item_name)).multiply(derived(workers, worker_name)[self.pairs.w]).tocsr()
         if weights is None:
@@ -206,10 +244,15 @@ class PairView:
         if self.one_worker:
             uniq, inverse, ulat, ulon = region_groups(items)
             w = self.w0
+            inv = self.per_item(inverse)
+            places = _item_places(items)
+            if not self.all_items and len(inv) < len(uniq):  # only the candidates' places (elementwise: same numbers)
+                used, inv = np.unique(inv, return_inverse=True)
+                uniq, ulat, ulon, places = uniq[used], ulat[used], ulon[used], places.take(used)
             d_u = np.asarray(distance_km(workers.num[lat_key][w], workers.num[lon_key][w], ulat, ulon))
             d_home_u = np.asarray(distance_km(workers.num[f"home_{lat_key}"][w], workers.num[f"home_{lon_key}"][w], ulat, ulon))
-            s_u = _scope(np.asarray([workers.num[home_key][w]]), uniq)
-            inv = self.per_item(inverse)
+            s_u = _scope(np.asarray([workers.num[home_key][w]]), uniq, places)
+            inv = inv.ravel()
             return d_u[inv], d_home_u[inv], s_u[inv]
         w, i = self.pairs.w, self.pairs.i
         ilat, ilon = items.num["lat"][i], items.num["lon"][i]
@@ -222,13 +265,27 @@ class PairView:
         return self.as_of_year - np.asarray(self.worker("birth_year"), dtype=np.float64)
 
 
-def _scope(home: np.ndarray, place: np.ndarray) -> np.ndarray:
-    """scope_codes on canonical ints; -1 where either side is unknown."""
+def _scope(home: np.ndarray, place: np.ndarray, prepared: PlaceCodes | None = None) -> np.ndarray:
+    """scope_codes on canonical ints; -1 where either side is unknown. ``prepared``: the
+    places already through ``place_codes`` (as :func:`_item_places` keeps them)."""
     home = np.asarray(home, dtype=np.int64)
     place = np.asarray(place, dtype=np.int64)
     ok = (home > 0) & (place > 0)
-    s = scope_codes(np.where(home > 0, home, 110000), np.where(place > 0, place, 110000), as_int=True)
+    if prepared is None:
+        s = scope_codes(np.where(home > 0, home, 110000), np.where(place > 0, place, 110000), as_int=True)
+    else:
+        s = scope_prepared(place_codes(np.where(home > 0, home, 110000)), prepared)
     return np.where(ok, s, -1).astype(np.float64)
+
+
+def _item_places(block: EntityBlock) -> PlaceCodes:
+    """The block's distinct regions (``region_groups``) prepared for scope arithmetic (cached):
+    ``place_codes`` is elementwise, so a subset is ``take`` of this."""
+    uniq = region_groups(block)[0]
+    return _cached(block, "region_places", lambda: place_codes(np.where(uniq > 0, uniq, 110000)))
+
+
+_SAME_VOCAB: dict[tuple[int, ...], tuple[tuple[str, ...], ...]] = {}
 
 
 class PairFeaturizer(TransformerMixin, BaseEstimator):
@@ -268,6 +325,11 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
     def _check_vocab(self, pairs: PairSet) -> None:
         check_is_fitted(self, "skill_ids_")
         for block in (pairs.items, pairs.workers):
+            both = (block.skill_ids, block.cert_ids, block.occupation_codes, self.skill_ids_, self.cert_ids_, self.occupation_codes_)
+            key = tuple(id(t) for t in both)
+            hit = _SAME_VOCAB.get(key)
+            if hit is not None and all(a is b for a, b in zip(hit, both, strict=True)):
+                continue  # these very tuples were found equal before (a new worker block per request, same vocabulary)
             if (block.skill_ids, block.cert_ids, block.occupation_codes) != (
                 self.skill_ids_,
                 self.cert_ids_,
@@ -277,6 +339,9 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
                     f"{type(self).__name__} was fitted on blocks with another taxonomy vocabulary; "
                     "refit it, or encode with the encoders it was fitted with"
                 )
+            if len(_SAME_VOCAB) > 64:
+                _SAME_VOCAB.clear()
+            _SAME_VOCAB[key] = both  # holds the tuples, so their ids stay theirs
 
     def _set_groups(self, *blocks: EntityBlock) -> None:
         """Occupation vectors lifted to CSCO minor / major groups (max within a group),
@@ -299,9 +364,11 @@ class PairFeaturizer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "skill_ids_")
         region_groups(items)
+        _item_places(items)
         self._set_groups(items)
         for name in self._ITEM_MATRICES:
             derived_csc(items, name)
+            derived_rows(items, name)
         self._prepare_items(items)
         return items
 

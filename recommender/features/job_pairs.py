@@ -143,7 +143,7 @@ class JobPairFeatures(PairFeaturizer):
 
     def _prepare_items(self, items) -> None:  # type: ignore[no-untyped-def]
         self._static(items)
-        self._living(items, self.living_costs if self.living_costs is not None else LivingCosts())
+        self._living(items, self.living_costs if self.living_costs is not None else _DEFAULT_COSTS)
         self._skill_mass(items)
         items._cached("education_rank", lambda: education_rank(items.num["education_min"]))
 
@@ -155,7 +155,7 @@ class JobPairFeatures(PairFeaturizer):
         """(n_pairs x n_features) float32."""
         pairs = self._check_pairs(pairs)
         self._check_vocab(pairs)
-        costs = self.living_costs if self.living_costs is not None else LivingCosts()
+        costs = self.living_costs if self.living_costs is not None else _DEFAULT_COSTS
         v = PairView(pairs)
         items, workers = pairs.items, pairs.workers
         self._set_groups(items, workers)
@@ -258,4 +258,5 @@ ITEM_ONLY: tuple[str, ...] = (
     "parsed_from_text",
 )
 _COLUMNS = {name: k for k, name in enumerate(JOB_PAIR_FEATURES)}
+_DEFAULT_COSTS = LivingCosts()  # frozen: one instance, not one per request
 _STATIC_ROWS = np.array([_COLUMNS[name] for name in ITEM_ONLY], dtype=np.intp)
