@@ -133,6 +133,23 @@ class OpenView:
     age_max: np.ndarray
     req_rows: np.ndarray  # positions (in idx) of the open jobs that require a certificate
     required: sp.csr_matrix  # their rows of JobPool.required
+    _age_ok: dict[float, np.ndarray] | None = None  # per worker age: within the posted limits
+
+    def age_ok(self, age: float) -> np.ndarray:
+        """``~(age < age_min) & ~(age > age_max)`` per open job, cached per age (a few dozen
+        distinct ages, one 100,000-job mask each); read-only, callers copy."""
+        if self._age_ok is None:
+            self._age_ok = {}
+        hit = self._age_ok.get(age)
+        if hit is None:
+            with np.errstate(invalid="ignore"):
+                hit = ~(age < self.age_min) & ~(age > self.age_max)
+            hit.flags.writeable = False
+            if age == age:  # NaN never matches a key: not stored
+                if len(self._age_ok) > 160:
+                    self._age_ok.clear()
+                self._age_ok[age] = hit
+        return hit
 
     @classmethod
     def build(cls, pool: JobPool, idx: np.ndarray) -> OpenView:
@@ -335,45 +352,48 @@ def _one_worker(
     """
     if age_policy not in AGE_POLICIES:
         raise ValueError(f"age_policy must be one of {', '.join(AGE_POLICIES)}")
-    n = len(view.idx)
     home = workers.home_region.take(np.array([w]))
     scope_u = scope_prepared(home, view.places)
     mob = workers.mobility[w]
     mob_u = (mob == 2) | ((mob == 1) & (scope_u != SCOPE_OUTBOUND)) | ((mob == 0) & (scope_u == SCOPE_LOCAL))
-    scope = scope_u[view.place_of]
-    mobility_ok = mob_u[view.place_of]
-    missing = np.zeros(n, dtype=np.int32)
-    course_reachable = np.zeros(n, dtype=bool)
+    year = int((EPOCH + np.timedelta64(int(day), "D")).astype("datetime64[Y]").astype(int)) + 1970
+    age = year - workers.birth_year[w : w + 1]
+    # keep: mobility, certificates held, (strict) age; built from per-place and per-age parts,
+    # and from the rows that require certificates only
+    keep = view.age_ok(float(age[0])).copy() if age_policy == "strict" else np.ones(len(view.idx), dtype=bool)
+    if not mob_u.all():
+        keep &= mob_u[view.place_of]
+    reach = _NO_JOBS
     if len(view.req_rows):
         lo, hi = workers.certs.indptr[w], workers.certs.indptr[w + 1]
         lack = np.ones(workers.certs.shape[1])
         lack[workers.certs.indices[lo:hi][workers.certs.data[lo:hi] != 0]] = 0.0
         miss_req = np.asarray(view.required @ lack).ravel().astype(np.int32)
-        missing[view.req_rows] = miss_req
-        if awardable is not None and miss_req.any():
+        lacking = miss_req != 0
+        keep[view.req_rows[lacking]] = False
+        if awardable is not None and lacking.any():
             hard = np.asarray(view.required @ (lack * ~awardable.astype(bool))).ravel() > 0
-            course_reachable[view.req_rows] = (miss_req > 0) & ~hard
-    year = int((EPOCH + np.timedelta64(int(day), "D")).astype("datetime64[Y]").astype(int)) + 1970
-    age = year - workers.birth_year[w : w + 1]
-    with np.errstate(invalid="ignore"):
-        below = age < view.age_min
-        above = age > view.age_max
-    keep = mobility_ok & (missing == 0)
-    if age_policy == "strict":
-        keep &= ~below & ~above
+            rows = view.req_rows[(miss_req > 0) & ~hard]
+            reach = view.idx[rows[mob_u[view.place_of[rows]]]]
     pos = np.flatnonzero(keep)
     m = len(pos)
+    with np.errstate(invalid="ignore"):
+        below = age < view.age_min[pos]
+        above = age > view.age_max[pos]
     feas = Feasibility(
-        scope=scope[pos],
+        scope=scope_u[view.place_of[pos]],
         open=np.ones(m, dtype=bool),
         arrears=np.zeros(m, dtype=bool),
         mobility_ok=np.ones(m, dtype=bool),
         missing_certs=np.zeros(m, dtype=np.int32),
-        below_age=below[pos],
-        above_age=above[pos],
+        below_age=below,
+        above_age=above,
         course_reachable=np.zeros(m, dtype=bool),
     )
-    return view.idx[pos], feas, view.idx[course_reachable & mobility_ok]
+    return view.idx[pos], feas, reach
+
+
+_NO_JOBS = np.zeros(0, dtype=np.int64)
 
 
 def _subset(f: Feasibility, mask: np.ndarray) -> Feasibility:

@@ -392,3 +392,21 @@ def test_candidate_pair_features_equal_all_item_rows(rec: Recommender, workers, 
             want = feat.transform(PairSet.one_to_many(w.block, items, as_of))[sub]
             assert got.dtype == want.dtype
             np.testing.assert_array_equal(got, want)
+
+
+def test_one_worker_candidates_match_check_pairs_all_workers(rec: Recommender, snapshot_rec: Recommender) -> None:
+    """Every sample worker (the per-age masks are shared between workers of one age, and reused)."""
+    pool = rec.world.job_pool
+    day = int(to_days(pd.Timestamp(rec.default_as_of()))[0])
+    for wid in rec.snapshot.workers["worker_id"].tolist():
+        w = snapshot_rec._encode_row(wid, snapshot_rec._stored_row(wid))
+        for policy in ("strict", "flag"):
+            got = candidates_for(w.view, pool, 0, day, age_policy=policy, awardable=rec.world.awardable)
+            want = _reference(w, pool, day, policy, rec.world.awardable)
+            np.testing.assert_array_equal(got[0], want[0])
+            assert got[2].dtype == want[2].dtype
+            np.testing.assert_array_equal(got[2], want[2])
+            for name in want[1].__dataclass_fields__:
+                a, b = getattr(got[1], name), getattr(want[1], name)
+                assert a.dtype == b.dtype, name
+                np.testing.assert_array_equal(a, b, err_msg=name)
