@@ -99,11 +99,17 @@ def training_pairs(
     y = graded[C.RELEVANCE].to_numpy(dtype=float)
     queries = pd.DataFrame({"w": w, "day": day}).drop_duplicates().reset_index(drop=True)
     keys = w.astype(np.int64) * (len(world.job_pool) + 1) + j
+    # group rows by partition with one stable sort each (a mask per partition is O(partitions x rows))
     q_part = queries["w"].to_numpy() // max(1, partition_workers)
     k_part = w // max(1, partition_workers)
+    q_order = np.argsort(q_part, kind="stable")
+    q_ids, q_start = np.unique(q_part[q_order], return_index=True)
+    k_order = np.argsort(k_part, kind="stable")
+    k_ids, k_start = np.unique(k_part[k_order], return_index=True)
+    k_rows = dict(zip(k_ids.tolist(), np.split(k_order, k_start[1:]), strict=True))
     tasks = [
-        ([seed, int(p)], queries.loc[q_part == p].reset_index(drop=True), np.unique(keys[k_part == p]))
-        for p in np.unique(q_part).tolist()
+        ([seed, p], queries.iloc[rows].reset_index(drop=True), np.unique(keys[k_rows.get(p, rows[:0])]))
+        for p, rows in zip(q_ids.tolist(), np.split(q_order, q_start[1:]), strict=True)
     ]
 
     def run_here(items: list[tuple[list[int], pd.DataFrame, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
