@@ -223,12 +223,25 @@ def test_pipeline_inside_use_cluster_builds_the_pairs_on_dask(client, encoded, m
     plain = T.job_training_pairs(world, graded, cfg)
     assert not isinstance(plain, T.FeaturedPairs)
     calls = []
-    monkeypatch.setattr(T, "fit_job_model_on_features", lambda tp, **kw: calls.append(kw) or "fitted")
+
+    def without_x(tp, **kw):
+        calls.append(("here", kw))
+        return "fitted"
+
+    def with_x(tp, *, objective, seed, sample_weight, X):
+        calls.append(("fit_job_model", X is tp.X))
+        return "fitted"
+
+    monkeypatch.setattr(T, "fit_job_model_on_features", without_x)
     with T.use_cluster(client):
         featured = T.job_training_pairs(world, graded, cfg)
+        monkeypatch.setattr(T, "fit_job_model", without_x)  # a fit_job_model without X=: the fit is made here
+        assert T.fit_jobs(featured, cfg, sample_weight=None) == "fitted"
+        monkeypatch.setattr(T, "fit_job_model", with_x)  # one that takes the matrix does the fit itself
         assert T.fit_jobs(featured, cfg, sample_weight=None) == "fitted"
     assert T.active_client() is None
-    assert isinstance(featured, T.FeaturedPairs) and calls == [{"objective": "regression", "seed": 1, "sample_weight": None}]
+    assert isinstance(featured, T.FeaturedPairs)
+    assert calls == [("here", {"objective": "regression", "seed": 1, "sample_weight": None}), ("fit_job_model", True)]
     assert np.array_equal(featured.pairs.i, plain.pairs.i) and np.array_equal(featured.y, plain.y)
     assert featured.X.shape == (len(plain.y), len(featured.featurizer.get_feature_names_out()))
 

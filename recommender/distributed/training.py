@@ -34,6 +34,7 @@ computed once and reused by every refit of the older-worker trade-off.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -213,8 +214,15 @@ def job_training_pairs(world: Any, graded: pd.DataFrame, cfg: Any) -> TrainingPa
 
 
 def fit_jobs(tp: TrainingPairs, cfg: Any, *, sample_weight: np.ndarray | None = None) -> JobModel:
-    """The pipeline's job-model fit: reuses a precomputed matrix when the pairs carry one."""
+    """The pipeline's job-model fit: reuses a precomputed matrix when the pairs carry one.
+
+    When ``fit_job_model`` takes the matrix itself (``X=``), it does the fit, so
+    both paths share every step of the recipe; otherwise the same two fits are
+    made here.
+    """
     if isinstance(tp, FeaturedPairs):
+        if "X" in inspect.signature(fit_job_model).parameters:
+            return fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sample_weight, X=tp.X)
         return fit_job_model_on_features(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sample_weight)
     return fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sample_weight)
 
