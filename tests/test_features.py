@@ -566,7 +566,7 @@ def test_prepare_builds_caches_without_changing_output(blocks, job_features, cou
 
 import scipy.sparse as sp  # noqa: E402
 
-from recommender.features._sparse import max_product, one_row_csr, row_max_product, row_maximum  # noqa: E402
+from recommender.features._sparse import binarise, max_product, one_row_csr, row_max_product, row_maximum  # noqa: E402
 
 
 def _sparse(draw, rows: int, cols: int, signed: bool) -> sp.csr_matrix:  # type: ignore[no-untyped-def]
@@ -607,6 +607,11 @@ def test_one_row_products_equal_matrix_products(data) -> None:  # type: ignore[n
         np.testing.assert_array_equal(got_vals, want_max.data)
         built = one_row_csr(got_cols, got_vals, want_max.shape[1])
         np.testing.assert_array_equal(built.toarray(), want_max.toarray())
+        for threshold in (0.0, 0.5 - 1e-9):  # binarise / held: the one-row path against the matrix path
+            one_bin, all_bin = binarise(row, threshold), binarise(a, threshold)[r]
+            assert one_bin.dtype == all_bin.dtype and one_bin.shape == all_bin.shape
+            np.testing.assert_array_equal(one_bin.indices, all_bin.indices)
+            np.testing.assert_array_equal(one_bin.data, all_bin.data)
 
 
 @settings(max_examples=300, deadline=None)

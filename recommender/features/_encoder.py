@@ -138,7 +138,6 @@ class BaseEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
 
     def _encode_cells(self, cells: np.ndarray, kind: str) -> tuple[sp.csr_matrix, np.ndarray]:
         """List cells -> (n x vocab CSR of confidences, count of unknown items per row)."""
-        normaliser = self.skill_normaliser_ if kind == "skill" else self.cert_normaliser_
         index = self._skill_index if kind == "skill" else self._cert_index
         positions, uniques = distinct(cells)
         keys = [(kind, str(u)) for u in uniques]
@@ -146,9 +145,8 @@ class BaseEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if todo:
             if len(self._cells) + len(todo) > _MAX_CACHE:
                 self._cells.clear()
-            for cell, matches in zip(todo, normaliser.match_many(todo), strict=True):
-                known = row_arrays((index[m.id], float(m.score)) for m in matches if m.id is not None and m.id in index)
-                self._cells[(kind, cell)] = (known, sum(1 for m in matches if m.id is None))
+                todo = [k[1] for k in keys]  # the cached ones went too
+            self._normalise_cells(kind, todo)
         results = [self._cells[k] for k in keys] + [(_EMPTY_ROW, 0)]
         table = rows_to_csr([r[0] for r in results], len(index))
         unknown = np.array([r[1] for r in results], dtype=np.float32)
@@ -163,9 +161,19 @@ class BaseEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         key = (kind, str(cell))
         hit = self._cells.get(key)
         if hit is None:
-            self._encode_cells(np.array([cell], dtype=object), kind)
+            if len(self._cells) >= _MAX_CACHE:
+                self._cells.clear()
+            self._normalise_cells(kind, [key[1]])
             hit = self._cells[key]
         return hit
+
+    def _normalise_cells(self, kind: str, todo: list[str]) -> None:
+        """Normalise cells not yet seen and cache their ((columns, confidences), unknown count)."""
+        normaliser = self.skill_normaliser_ if kind == "skill" else self.cert_normaliser_
+        index = self._skill_index if kind == "skill" else self._cert_index
+        for cell, matches in zip(todo, normaliser.match_many(todo), strict=True):
+            known = row_arrays((index[m.id], float(m.score)) for m in matches if m.id is not None and m.id in index)
+            self._cells[(kind, cell)] = (known, sum(1 for m in matches if m.id is None))
 
     def _classify_titles(self, titles: np.ndarray, k: int, min_score: float) -> sp.csr_matrix:
         """Titles -> top-k CSCO codes with scores (n x occupations CSR)."""
