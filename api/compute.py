@@ -19,6 +19,8 @@ from typing import TypeVar
 import anyio
 from fastapi import FastAPI, Request
 
+from api.errors import ApiError
+
 T = TypeVar("T")
 
 
@@ -29,7 +31,21 @@ def install_limiters(app: FastAPI, threads: int) -> None:
 
 
 async def run_compute(request: Request, fn: Callable[[], T], *, batch: bool = False) -> T:
-    """``fn()`` on the process's ranking thread(s); exceptions propagate to the caller."""
+    """``fn()`` on the process's ranking thread(s); exceptions propagate to the caller.
+
+    The queue is bounded (``RECOMMENDER_MAX_QUEUED_REQUESTS``): when more
+    requests wait than that, the newcomer gets 503 ``overloaded`` with a
+    ``Retry-After`` at once. Under overload an unbounded queue turns every
+    answer into a timeout; shedding keeps the accepted ones fast and tells the
+    rest when to come back (a load balancer can send them to another replica).
+    """
     state = request.app.state
-    limiter = getattr(state, "batch_limiter" if batch else "compute_limiter", None)
+    limiter: anyio.CapacityLimiter | None = getattr(state, "batch_limiter" if batch else "compute_limiter", None)
+    if limiter is not None:
+        waiting = limiter.statistics().tasks_waiting
+        if limiter.available_tokens == 0 and waiting >= state.settings.max_queued_requests:
+            if getattr(state, "metrics", None) is not None:
+                state.metrics.inc("requests_shed")
+            raise ApiError(503, "overloaded", f"the service is at capacity ({waiting} requests waiting); retry shortly",
+                           headers={"Retry-After": "1"})
     return await anyio.to_thread.run_sync(fn, limiter=limiter)

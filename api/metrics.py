@@ -38,6 +38,7 @@ class Metrics:
         self.served_log_failures = 0
         self.model_swaps = 0
         self.model_load_failures = 0
+        self.requests_shed = 0
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         with self._lock:
@@ -89,7 +90,10 @@ class Metrics:
                     f"recommender_model_swaps_total {self.model_swaps}",
                     "# HELP recommender_model_load_failures_total Promoted models that failed to load (the previous one kept serving).",
                     "# TYPE recommender_model_load_failures_total counter",
-                    f"recommender_model_load_failures_total {self.model_load_failures}"]
+                    f"recommender_model_load_failures_total {self.model_load_failures}",
+                    "# HELP recommender_requests_shed_total Ranking requests refused with 503 overloaded (queue full).",
+                    "# TYPE recommender_requests_shed_total counter",
+                    f"recommender_requests_shed_total {self.requests_shed}"]
         out += ["# HELP recommender_model_info The model version serving (1), labelled by version.",
                 "# TYPE recommender_model_info gauge"]
         if model_version:

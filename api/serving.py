@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,33 @@ def default_loader(settings: Settings, store: Store, version: str | None = None)
     return Recommender.load(settings, store=store, version=version)
 
 
+def release_memory() -> None:
+    """Collect the replaced model and hand freed heap pages back to the OS.
+
+    A model is a few hundred MB of numpy arrays and Python objects allocated by
+    several threads. Freed, they stay in glibc's per-thread arenas, so without
+    this the resident size creeps up with each swap (the soak measured about
+    +100 MiB over 15 swaps); Arrow's pool keeps pages the same way.
+    ``malloc_trim`` exists only in glibc; elsewhere this is just a collection.
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    arrow = sys.modules.get("pyarrow")  # pandas' Arrow-backed strings allocate from Arrow's own pool
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
+
+
 class ModelHolder:
     """The current Recommender (or None), with why it is missing."""
 
@@ -53,6 +81,7 @@ class ModelHolder:
         self._task: asyncio.Task[None] | None = None
         self._stale: str | None = None
         self.fallback_from: str | None = None  # a promoted version that failed to load while an earlier one serves
+        self._release_pending = False
 
     @property
     def version(self) -> str | None:
@@ -97,6 +126,8 @@ class ModelHolder:
                 if model is None:
                     return False
             previous = self.version
+            if self.current is not None:
+                self._release_pending = True  # the old model's memory, once the requests holding it finish
             self.current = model  # the atomic swap
             self.loaded_at = time.time()
             self.error = None
@@ -141,6 +172,9 @@ class ModelHolder:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self.settings.model_poll_seconds)
+            if self._release_pending:  # a poll interval after a swap: in-flight requests on the old model are done
+                self._release_pending = False
+                await asyncio.to_thread(release_memory)
             try:
                 if self._stale is not None and self.current is not None:
                     log.info("reloading model %s: %s", self.version, self._stale)

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     compute_threads: int = Field(
         default=1, ge=1, description="Ranking requests one API process works on at once (the rest queue); one per process keeps its core busy without GIL hand-offs."
     )
+    max_queued_requests: int = Field(
+        default=64, ge=0, description="Ranking requests one API process lets wait for a compute thread; beyond that it answers 503 `overloaded` at once."
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (empty = CORS off).")
     model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the registry for a newly promoted model.")
     train_cluster: str | None = Field(

@@ -37,7 +37,7 @@ WorkerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     404: {"model": ErrorBody, "description": "unknown worker id (named in `detail` and `errors`)"},
-    503: {"model": ErrorBody, "description": "no model loaded (`model_unavailable`) or store down (`store_unavailable`)"},
+    503: {"model": ErrorBody, "description": "no model loaded (`model_unavailable`), store down (`store_unavailable`), or at capacity (`overloaded`, with `Retry-After`)"},
 }
 
 

@@ -137,3 +137,21 @@ def test_new_postings_reload_the_serving_model(client: TestClient) -> None:
     client.put("/v1/workers/W9", json={"birth_year": 1990, "home_region": "510112"}, headers=A)
     time.sleep(0.3)
     assert holder.current is second
+
+
+def test_a_swap_hands_the_old_models_memory_back(client: TestClient, world: Any, monkeypatch: Any) -> None:
+    """One poll interval after a swap the replaced model is collected and freed pages trimmed (once per swap)."""
+    import api.serving as serving
+
+    calls: list[int] = []
+    real = serving.release_memory
+    monkeypatch.setattr(serving, "release_memory", lambda: (calls.append(1), real())[1])
+    save_bundle(world, "v2")
+    Registry(world.models).promote("v2", reason="cli")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not calls:
+        time.sleep(0.05)
+    assert client.get("/readyz").json()["model_version"] == "v2"
+    assert calls == [1]
+    time.sleep(0.3)  # several more polls without a swap: nothing more to release
+    assert calls == [1]

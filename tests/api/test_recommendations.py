@@ -141,3 +141,38 @@ def test_a_failing_served_log_does_not_fail_the_request(client: TestClient, monk
     r = client.post("/v1/recommendations/jobs", json={"worker_id": "W1"}, headers=C)
     assert r.status_code == 200
     assert "recommender_served_log_failures_total 1" in client.get("/metrics").text
+
+
+def test_a_full_queue_sheds_load_with_503_overloaded_and_recovers(client: TestClient, world: Any) -> None:
+    """One compute thread busy and no queue allowed: a second request is refused at once, not left waiting."""
+    import threading
+    import time
+
+    release, started = threading.Event(), threading.Event()
+
+    class Slow(FakeRecommender):
+        def recommend_jobs(self, *a: Any, **k: Any) -> Any:
+            started.set()
+            assert release.wait(10)
+            return super().recommend_jobs(*a, **k)
+
+    client.app.state.settings = world.model_copy(update={"max_queued_requests": 0})
+    client.app.dependency_overrides[get_recommender] = lambda: Slow("slow-1", Store(world.db))
+    first: dict[str, Any] = {}
+    t = threading.Thread(target=lambda: first.update(r=client.post("/v1/recommendations/jobs", json={"profile": PROFILE}, headers=P)))
+    try:
+        t.start()
+        assert started.wait(10)
+        r = client.post("/v1/recommendations/jobs", json={"profile": PROFILE}, headers=P)
+        assert r.status_code == 503 and r.json()["code"] == "overloaded" and r.headers["Retry-After"] == "1"
+        assert "recommender_requests_shed_total 1" in client.get("/metrics").text
+    finally:
+        release.set()
+        t.join(10)
+        client.app.dependency_overrides.clear()
+    assert first["r"].status_code == 200
+    deadline = time.monotonic() + 5  # the thread is handed back just after the response
+    while client.app.state.compute_limiter.available_tokens == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    r = client.post("/v1/recommendations/jobs", json={"profile": PROFILE}, headers=P)
+    assert r.status_code == 200
