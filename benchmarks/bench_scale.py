@@ -22,7 +22,7 @@ Steps, each timed and printed:
    ``LocalCluster`` (``recommender.distributed.training``), timed, and checked
    identical.
 
-``--skip-pg`` / ``--skip-sqlite`` / ``--skip-dask`` / ``--skip-recommend`` drop a step; ``--recommend-db``
+``--skip-pg`` / ``--skip-sqlite`` / ``--skip-reimport`` / ``--skip-dask`` / ``--skip-recommend`` drop a step; ``--recommend-db``
 picks the store the recommendations read (``sqlite`` by default: same for both paths).
 
     python benchmarks/bench_scale.py --workers 20000 --skip-pg --skip-recommend --train-pairs
@@ -54,7 +54,7 @@ def load_average() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def ingest_into(url: str, world: Path, label: str) -> None:
+def ingest_into(url: str, world: Path, label: str, *, reimport: bool = True) -> None:
     from recommender.ingest import ingest
     from recommender.store import Store
 
@@ -64,11 +64,12 @@ def ingest_into(url: str, world: Path, label: str) -> None:
     s = time.perf_counter() - t0
     print(f"ingest {label}: {report.rows_read:,} rows read, {report.taken:,} taken, {report.rejected:,} rejected in {s:.1f} s "
           f"= {report.rows_read / s:,.0f} rows/s", flush=True)
-    t0 = time.perf_counter()
-    again = ingest(world, store)
-    s = time.perf_counter() - t0
-    print(f"re-import {label}: {again.unchanged:,} unchanged, {again.inserted + again.updated:,} written in {s:.1f} s "
-          f"= {again.rows_read / s:,.0f} rows/s", flush=True)
+    if reimport:
+        t0 = time.perf_counter()
+        again = ingest(world, store)
+        s = time.perf_counter() - t0
+        print(f"re-import {label}: {again.unchanged:,} unchanged, {again.inserted + again.updated:,} written in {s:.1f} s "
+              f"= {again.rows_read / s:,.0f} rows/s", flush=True)
     t0 = time.perf_counter()
     n = len(store.read_table("workers"))
     s = time.perf_counter() - t0
@@ -132,6 +133,7 @@ def main() -> None:
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--skip-reimport", action="store_true", help="import once (no timed second import of the same files)")
     parser.add_argument("--skip-recommend", action="store_true", help="no model training and no batch recommendations")
     parser.add_argument("--train-pairs", action="store_true", help="time the training pairs and features, one process vs Dask")
     parser.add_argument("--negatives", type=int, default=6, help="negatives per query for --train-pairs")
@@ -163,9 +165,9 @@ def main() -> None:
             admin.dispose()
             sep = "&" if "?" in args.pg else "?"
             pg_url = f"{args.pg}{sep}options={quote(f'-csearch_path={schema}')}"
-            ingest_into(pg_url, world, "PostgreSQL (COPY)")
+            ingest_into(pg_url, world, "PostgreSQL (COPY)", reimport=not args.skip_reimport)
         if not args.skip_sqlite or args.recommend_db == "sqlite":
-            ingest_into(sqlite_url, world, "SQLite (executemany)")
+            ingest_into(sqlite_url, world, "SQLite (executemany)", reimport=not args.skip_reimport)
 
         if args.train_pairs:
             imported_sqlite = not args.skip_sqlite or args.recommend_db == "sqlite"

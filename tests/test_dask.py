@@ -290,3 +290,27 @@ def test_the_same_blocks_can_be_sent_twice_in_a_row(client, encoded):
     second = pair_features(client, pairs, featurizer, rows=100)
     assert np.array_equal(first, second, equal_nan=True)
     assert np.array_equal(first, featurizer.transform(pairs), equal_nan=True)
+
+
+def test_a_worker_waits_while_another_reads_the_sqlite_store(sample_settings, monkeypatch):
+    """Dask workers load their snapshot one after the other on SQLite: "database is locked" means wait, not fail."""
+    import sqlalchemy.exc
+
+    from recommender.distributed import batch
+    from recommender.service import Recommender
+
+    calls = []
+
+    def load(*args, **kwargs):
+        calls.append(1)
+        if len(calls) < 3:
+            raise sqlalchemy.exc.OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        return "loaded"
+
+    monkeypatch.setattr(Recommender, "load", load)
+    monkeypatch.setattr(batch.time, "sleep", lambda s: None)
+    spec = batch.RecommenderSpec(sample_settings, "v1")
+    assert batch._load_recommender(spec) == "loaded" and len(calls) == 3
+    calls.clear()
+    with pytest.raises(sqlalchemy.exc.OperationalError):  # other errors, or past the deadline, are raised
+        batch._load_recommender(spec, wait_seconds=0.0)

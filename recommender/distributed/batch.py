@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,17 +73,42 @@ _CACHE: dict[str, Any] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def worker_recommender(spec: RecommenderSpec) -> Any:
-    """The process's Recommender for ``spec``, loaded on first use (one model per process)."""
+LOCKED_WAIT_SECONDS = 1_800.0  # how long a worker waits for another one's snapshot read of a SQLite store
+
+
+def _load_recommender(spec: RecommenderSpec, *, wait_seconds: float = LOCKED_WAIT_SECONDS) -> Any:
+    """``Recommender.load``, waiting while another process holds the SQLite store's lock.
+
+    A snapshot read takes the store's transaction lock (``BEGIN IMMEDIATE`` on
+    SQLite), so the Dask workers of one host load one after the other; on a
+    1 M-worker store a load takes longer than SQLite's 30 s busy timeout, and
+    the next worker would fail with "database is locked" instead of waiting.
+    """
+    import sqlalchemy.exc
+
     from recommender.service import Recommender
     from recommender.store import Store
 
+    deadline = time.monotonic() + wait_seconds
+    pause = 1.0
+    while True:
+        try:
+            return Recommender.load(spec.settings, store=Store(spec.settings.db, create=False), version=spec.version)
+        except sqlalchemy.exc.OperationalError as exc:
+            if "database is locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 30.0)
+
+
+def worker_recommender(spec: RecommenderSpec) -> Any:
+    """The process's Recommender for ``spec``, loaded on first use (one model per process)."""
     key = spec.key()
     with _CACHE_LOCK:
         rec = _CACHE.get(key)
         if rec is None:
             _CACHE.clear()
-            rec = Recommender.load(spec.settings, store=Store(spec.settings.db, create=False), version=spec.version)
+            rec = _load_recommender(spec)
             _CACHE[key] = rec
         return rec
 
