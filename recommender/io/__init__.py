@@ -2,7 +2,7 @@
 
 from recommender.io.reader import RawTable, read_raw
 from recommender.io.report import FileReport, ImportReport, RowError
-from recommender.io.validate import ValidatedTable, validate_table
+from recommender.io.validate import ValidatedTable, record_frame, validate_row, validate_table
 
 __all__ = [
     "FileReport",
@@ -11,5 +11,7 @@ __all__ = [
     "RowError",
     "ValidatedTable",
     "read_raw",
+    "record_frame",
+    "validate_row",
     "validate_table",
 ]

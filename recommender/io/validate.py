@@ -22,9 +22,10 @@ paths give the same frame, rows and errors (``tests/test_validate_small.py``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -328,6 +329,57 @@ def _typed_array(values: list[object], kind: Kind) -> object:
     return pd.array(values, dtype=dtype)
 
 
+_OK, _MISSING, _TOO_LONG, _BAD, _NOT_TEXT = range(5)
+
+
+def _check_cell(col: Column, cell: object, max_cell_chars: int) -> tuple[object, str | None, int]:
+    """One raw cell -> (typed value or None, reason or None, status), by ``_validate_column``'s rules.
+
+    Shared by the per-cell paths (``_validate_small``, ``validate_row``) so the
+    cleaning order (length, NFKC, strip, emptiness) is written once.
+    """
+    if _na(cell):
+        return None, None, _MISSING
+    if not isinstance(cell, str):
+        return None, None, _NOT_TEXT
+    if len(cell) > max_cell_chars:
+        return None, None, _TOO_LONG
+    clean = (unicodedata.normalize("NFKC", cell) if col.kind in _NFKC_KINDS else cell).strip(_WS)
+    if not clean:
+        return None, None, _MISSING
+    typed, why = _parse_one(col, clean)
+    return typed, why, (_OK if why is None else _BAD)
+
+
+def _default_one(col: Column, value: object, record: Mapping[str, object]) -> object:
+    """``_apply_defaults`` for one cell (``default_from`` columns read the row's already-typed value)."""
+    if value is not None:
+        return value
+    if col.default_from:
+        return record[col.default_from]
+    return _typed_default(col)
+
+
+@functools.lru_cache(maxsize=256)
+def _typed_default(col: Column) -> object:
+    """A column's default as its typed frame holds it (``1`` in an Int64 column reads back as numpy.int64)."""
+    v = _typed_array([col.default], col.kind)
+    return v.iloc[0] if isinstance(v, pd.Series) else v[0]
+
+
+def _order_wrong(x: object, y: object) -> bool:
+    """``_cross_checks``' order rule for one pair of typed values."""
+    return x is not None and y is not None and bool(x > y)  # type: ignore[operator]
+
+
+def _age_odd(year: object, today: dt.date) -> bool:
+    """``_cross_checks``' age rule for one typed birth year."""
+    return year is not None and not 14 <= today.year - float(year) <= 100  # type: ignore[arg-type]
+
+
+_AGE_REASON = "implies an age outside 14-100"
+
+
 def _validate_small(raw: RawTable, max_cell_chars: int, today: dt.date, errors: list[RowError]) -> ValidatedTable | None:
     """``validate_table`` for a few rows, cell by cell; None when a cell is not text (the general path decides)."""
     spec = raw.spec
@@ -340,44 +392,29 @@ def _validate_small(raw: RawTable, max_cell_chars: int, today: dt.date, errors: 
     for col in spec.columns:
         cells = given.get(col.name) or [None] * n
         typed: list[object] = [None] * n
-        too_long = np.zeros(n, dtype=bool)
-        bad = np.zeros(n, dtype=bool)
-        missing = np.zeros(n, dtype=bool)
+        status = [_OK] * n
         why = np.full(n, None, dtype=object)
-        nfkc = col.kind in _NFKC_KINDS
         for r, cell in enumerate(cells):
-            if _na(cell):
-                missing[r] = True
-                continue
-            if not isinstance(cell, str):
+            typed[r], why[r], status[r] = _check_cell(col, cell, max_cell_chars)
+            if status[r] == _NOT_TEXT:
                 return None
-            if len(cell) > max_cell_chars:
-                too_long[r] = True
-                continue
-            clean = (unicodedata.normalize("NFKC", cell) if nfkc else cell).strip(_WS)
-            if not clean:
-                missing[r] = True
-                continue
-            typed[r], why[r] = _parse_one(col, clean)
-            bad[r] = why[r] is not None
-        err.add(too_long, col.name, None, f"cell too long (more than {max_cell_chars} characters)")
-        err.add(bad, col.name, np.array(cells + [None], dtype=object)[:n], why)
+        st = np.asarray(status)
+        err.add(st == _TOO_LONG, col.name, None, f"cell too long (more than {max_cell_chars} characters)")
+        err.add(st == _BAD, col.name, np.array(cells + [None], dtype=object)[:n], why)
         if col.required:
-            err.add(missing, col.name, None, "required value missing")
+            err.add(st == _MISSING, col.name, None, "required value missing")
         values[col.name] = typed
     for col in spec.columns:  # _apply_defaults
-        if col.default_from:
-            values[col.name] = [d if v is None else v for v, d in zip(values[col.name], values[col.default_from], strict=True)]
-        elif col.default is not None:
-            values[col.name] = [col.default if v is None else v for v in values[col.name]]
+        if col.default_from or col.default is not None:
+            values[col.name] = [_default_one(col, values[col.name][r], {c: v[r] for c, v in values.items()}) for r in range(n)]
     for left, right in ORDER_RULES.get(spec.name, ()):  # _cross_checks
         a, b = values[left], values[right]
-        wrong = np.array([x is not None and y is not None and bool(x > y) for x, y in zip(a, b, strict=True)], dtype=bool)
+        wrong = np.array([_order_wrong(x, y) for x, y in zip(a, b, strict=True)], dtype=bool)
         err.add(wrong, left, np.array(a + [None], dtype=object)[:n], f"{left} is greater than {right}")
     if spec.name == "workers":
         years = values["birth_year"]
-        odd = np.array([y is not None and not 14 <= today.year - float(y) <= 100 for y in years], dtype=bool)
-        err.add(odd, "birth_year", np.array(years + [None], dtype=object)[:n], "implies an age outside 14-100")
+        odd = np.array([_age_odd(y, today) for y in years], dtype=bool)
+        err.add(odd, "birth_year", np.array(years + [None], dtype=object)[:n], _AGE_REASON)
     valid = ~err.bad  # _drop_duplicate_keys (one key column: checked on entry)
     key = spec.key[0]
     first_row: dict[object, int] = {}
@@ -399,6 +436,67 @@ def _validate_small(raw: RawTable, max_cell_chars: int, today: dt.date, errors: 
     frame = pd.DataFrame({c.name: _typed_array([values[c.name][r] for r in keep], c.kind) for c in spec.columns})
     errors.extend(err.sorted())
     return ValidatedTable(raw.file, spec, frame, err.rows[valid], errors, raw.rows_read)
+
+
+def validate_row(
+    spec: FileSpec,
+    cells: Mapping[str, object],
+    *,
+    file: str = "row",
+    row: int = 1,
+    max_cell_chars: int = 10_000,
+    today: dt.date | None = None,
+) -> tuple[dict[str, object] | None, list[RowError]]:
+    """``validate_table`` of a one-row table, without the table: ``(record, [])`` or ``(None, errors)``.
+
+    For the API's inline profiles: a one-row ``RawTable`` costs more in pandas
+    (frame in, typed frame out) than the rules themselves. The same per-cell
+    helpers as ``_validate_small`` apply the same rules, and the errors (file,
+    row, column, value, reason) come in ``validate_table``'s order. ``record``
+    maps every contract column to its typed value as the general path's frame
+    holds it (``None`` when missing); ``record_frame`` turns it into that frame.
+    A cell that is not text is left to ``validate_table`` itself.
+    """
+    errors: list[RowError] = []
+    record: dict[str, object] = {}
+    for col in spec.columns:
+        cell = cells.get(col.name)
+        typed, why, status = _check_cell(col, cell, max_cell_chars)
+        if status == _NOT_TEXT:
+            return _row_via_table(spec, cells, file, row, max_cell_chars, today)
+        if status == _TOO_LONG:
+            errors.append(RowError(file, row, col.name, preview(None), f"cell too long (more than {max_cell_chars} characters)"))
+        elif status == _BAD:
+            errors.append(RowError(file, row, col.name, preview(cell), str(why)))
+        elif status == _MISSING and col.required:
+            errors.append(RowError(file, row, col.name, preview(None), "required value missing"))
+        record[col.name] = typed
+    for col in spec.columns:  # _apply_defaults
+        if col.default_from or col.default is not None:
+            record[col.name] = _default_one(col, record[col.name], record)
+    for left, right in ORDER_RULES.get(spec.name, ()):  # _cross_checks
+        if _order_wrong(record[left], record[right]):
+            errors.append(RowError(file, row, left, preview(record[left]), f"{left} is greater than {right}"))
+    if spec.name == "workers" and _age_odd(record["birth_year"], today or dt.date.today()):
+        errors.append(RowError(file, row, "birth_year", preview(record["birth_year"]), _AGE_REASON))
+    return (None, errors) if errors else (record, errors)
+
+
+def _row_via_table(
+    spec: FileSpec, cells: Mapping[str, object], file: str, row: int, max_cell_chars: int, today: dt.date | None
+) -> tuple[dict[str, object] | None, list[RowError]]:
+    """``validate_row`` for cells that are not all text: the general path, its frame read back as a record."""
+    frame = pd.DataFrame({c: [cells.get(c)] for c in spec.column_names}, dtype=object)
+    table = validate_table(RawTable(file, spec, frame, np.array([row]), rows_read=1), max_cell_chars=max_cell_chars, today=today)
+    if table.errors or table.frame.empty:
+        return None, table.errors
+    values = {c: table.frame[c].iloc[0] for c in spec.column_names}  # per column: each keeps its dtype's scalar
+    return {c: (None if _na(v) else v) for c, v in values.items()}, []
+
+
+def record_frame(spec: FileSpec, record: Mapping[str, object]) -> pd.DataFrame:
+    """A ``validate_row`` record as the one-row typed frame ``validate_table`` gives (same dtypes)."""
+    return pd.DataFrame({c.name: _typed_array([record[c.name]], c.kind) for c in spec.columns})
 
 
 def validate_table(raw: RawTable, *, max_cell_chars: int = 10_000, today: dt.date | None = None) -> ValidatedTable:
