@@ -72,3 +72,69 @@ def test_learned_ranker_beats_every_baseline_on_the_sample_world(sample_store):
     assert (evaluation.jobs["infeasible"] == 0).all()
     assert set(evaluation.jobs["segment"]) >= {"all", "age under 30", "age 30-49", "age 50+", "cold start", "warm"}
     assert np.isfinite(evaluation.tradeoff["ndcg@10 50+"]).all()
+
+
+class _Columns:
+    """A stand-in featuriser for PairRanker fitted on a ready matrix: only the column names are read."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def get_feature_names_out(self) -> list[str]:
+        return self.names
+
+
+def _older_data(n: int = 6000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Grades that fall with distance, twice as steeply for workers 50+ (an interaction a small forest underfits)."""
+    rng = np.random.default_rng(seed)
+    age = rng.uniform(20, 65, n)
+    dist = rng.uniform(0, 5, n)
+    noise = rng.normal(0, 0.3, (n, 3))
+    X = np.column_stack([age, dist, noise]).astype(np.float32)
+    y = 2.0 - dist * np.where(age >= 50, 0.6, 0.3) + rng.normal(0, 0.2, n)
+    return X, y
+
+
+def test_tree_sum_is_the_forest_prediction_bit_for_bit():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from recommender.ranking import _tree_sum
+
+    X, y = _older_data(3000)
+    X[::7, 2] = np.nan  # missing values take the trees' learned side
+    model = HistGradientBoostingRegressor(max_iter=20, early_stopping=False, random_state=0).fit(X, y)
+    fast = _tree_sum(model, X[:300])
+    assert fast is not None and np.array_equal(fast, model.predict(X[:300]))
+    assert _tree_sum(model, X[:300, :2]) is None  # wrong width: the caller falls back to sklearn (which raises)
+
+
+def test_older_worker_correction_learns_older_workers_and_leaves_the_rest_alone():
+    from recommender.ranking import PairRanker
+
+    X, y = _older_data()
+    names = ["age", "distance", "a", "b", "c"]
+    kw = dict(max_iter=5, learning_rate=0.1, max_leaf_nodes=4)  # deliberately too small to fit the interaction
+    plain = PairRanker(_Columns(names), **kw).fit(None, y, X=X)
+    corrected = PairRanker(_Columns(names), older_shrink=0.8, **kw).fit(None, y, X=X)
+    Xt, yt = _older_data(seed=1)
+    old = Xt[:, 0] >= 50
+    p0, p1 = plain.predict_features(Xt), corrected.predict_features(Xt)
+    assert np.array_equal(p0[~old], p1[~old])  # nobody under the age threshold is touched
+    mse = lambda p: float(np.mean((p[old] - yt[old]) ** 2))  # noqa: E731
+    assert mse(p1) < 0.9 * mse(p0)
+    assert PairRanker(_Columns(names), older_shrink=0.0, **kw).fit(None, y, X=X).older_model_ is None
+
+
+def test_fit_job_model_reads_the_older_weight_from_the_sample_weights(world):
+    from recommender.training.jobs import fit_job_model, older_shrink, older_worker_weights
+
+    graded = graded_pairs(world.snapshot.placements, "job_id", JOB_GRADES)
+    tp = training_pairs(world, graded, negatives=2, seed=0)
+    keep = np.random.default_rng(0).choice(len(tp.y), min(len(tp.y), 4000), replace=False)
+    tp.pairs.w, tp.pairs.i, tp.y, tp.scope, tp.day = tp.pairs.w[keep], tp.pairs.i[keep], tp.y[keep], tp.scope[keep], tp.day[keep]
+    tp.pairs.as_of = tp.pairs.as_of[keep] if tp.pairs.as_of.ndim else tp.pairs.as_of
+    sw = older_worker_weights(tp, world.worker_view.birth_year, weight=1.0)
+    assert older_shrink(0) == 0 and older_shrink(1.0) == 0.5 and older_shrink(4.0) == 0.8
+    model = fit_job_model(tp, sample_weight=sw)
+    assert model.ranker.older_shrink == 0.5 and model.ranker.older_model_ is not None
+    assert fit_job_model(tp, sample_weight=sw, older_weight=0.0).ranker.older_model_ is None

@@ -146,6 +146,8 @@ def fit_course_model(world: EncodedWorld, tp: CourseTrainingPairs, *, seed: int 
     openings = world.snapshot.jobs["openings"].fillna(1).to_numpy(dtype=float)
     featurizer = CoursePairFeatures().fit(tp.pairs, jobs=world.jobs, openings=openings)
     X = featurizer.transform(tp.pairs)
-    ranker = PairRanker(featurizer, objective="regression", random_state=seed, max_iter=200, min_samples_leaf=20)
+    # the course ranker keeps its own measured settings (the job ranker's defaults changed for serving cost)
+    ranker = PairRanker(featurizer, objective="regression", random_state=seed, max_iter=200, learning_rate=0.06,
+                        max_leaf_nodes=31, min_samples_leaf=20)
     ranker.fit(tp.pairs, tp.y, X=X)
     return CourseModel(ranker)

@@ -152,9 +152,43 @@ def older_worker_weights(tp: TrainingPairs, birth_year: np.ndarray, *, weight: f
     return np.where(older, 1.0 + max(0.0, weight), 1.0)
 
 
+def older_shrink(weight: float) -> float:
+    """How much of the older-worker correction is applied: ``w / (1 + w)``.
+
+    The share of an older pair's training weight ``1 + w`` that is the extra
+    emphasis: 0 turns the correction off, 1 applies half of it, 4 four fifths;
+    it never exceeds the correction the data fitted.
+    """
+    w = max(0.0, float(weight))
+    return w / (1.0 + w)
+
+
 def fit_job_model(
-    tp: TrainingPairs, *, objective: str = "regression", seed: int = 0, sample_weight: np.ndarray | None = None
+    tp: TrainingPairs,
+    *,
+    objective: str = "regression",
+    seed: int = 0,
+    sample_weight: np.ndarray | None = None,
+    older_weight: float | None = None,
+    older_age: int = 50,
+    X: np.ndarray | None = None,
 ) -> JobModel:
+    """Pre-score and ranker on the same pairs, with the older-worker correction.
+
+    ``older_weight`` sets the ranker's older-worker correction (``older_shrink``);
+    ``None`` reads it from ``sample_weight`` as made by :func:`older_worker_weights`
+    (older pairs weigh ``1 + weight``), so a caller that passes only those weights
+    gets the matching correction. ``X``: the pairs' feature matrix when already
+    computed by ``JobPairFeatures().fit(tp.pairs)``; the featuriser is still fitted
+    here (the skill IDF, cheap) because serving transforms with it.
+    """
+    if older_weight is None:
+        older_weight = float(np.max(sample_weight)) - 1.0 if sample_weight is not None and len(sample_weight) else 0.0
     prescorer = PreScorer().fit(tp.pairs, tp.y, scope=tp.scope, sample_weight=sample_weight)
-    ranker = PairRanker(JobPairFeatures(), objective=objective, random_state=seed).fit(tp.pairs, tp.y, sample_weight=sample_weight)
+    featurizer = JobPairFeatures()
+    if X is not None:
+        featurizer.fit(tp.pairs)
+    ranker = PairRanker(
+        featurizer, objective=objective, random_state=seed, older_age=older_age, older_shrink=older_shrink(older_weight)
+    ).fit(tp.pairs, tp.y, X=X, sample_weight=sample_weight)
     return JobModel(prescorer, ranker)
