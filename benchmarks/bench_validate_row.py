@@ -5,7 +5,8 @@ on a one-row ``RawTable``, as ``Recommender`` did) against ``validate_row``.
 
 Profiles are the rows of data_samples/workers.csv as cells; each is validated
 once per pass (the per-value parse cache is warm after the first pass, as in a
-serving process). Prints microseconds per profile, best pass, CPU time.
+serving process). Prints microseconds per profile, best pass, CPU time; also validation plus the
+step to the row ``WorkerEncoder.encode_row`` takes (the serving glue).
 """
 
 from __future__ import annotations
@@ -34,6 +35,19 @@ def _row_path(cells: dict[str, str | None]) -> object:
     return V.validate_row(WORKERS, cells, file="profile")
 
 
+def _table_to_row(cells: dict[str, str | None]) -> object:
+    from recommender.features.workers import worker_columns, worker_row
+
+    return worker_row(worker_columns(_table_path(cells).frame), 0)  # type: ignore[attr-defined]
+
+
+def _record_to_row(cells: dict[str, str | None]) -> object:
+    from recommender.service import _record_row
+
+    record, _ = _row_path(cells)  # type: ignore[misc]
+    return _record_row(record) if record is not None else None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--profiles", type=int, default=1000)
@@ -44,6 +58,8 @@ def main() -> None:
     paths = [("validate_table (one-row table)", _table_path)]
     if hasattr(V, "validate_row"):
         paths.append(("validate_row", _row_path))
+        paths.append(("table -> worker_columns row", _table_to_row))
+        paths.append(("validate_row -> _record_row", _record_to_row))
     for name, fn in paths:
         for p in profiles:  # warm the parse cache
             fn(p)

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import sqlalchemy as sa
 from recommender.threads import limit_threads
 
 from recommender.bundle import ModelBundle
@@ -36,7 +35,7 @@ from recommender.explain import course_reasons, job_reasons
 from recommender.features import EntityBlock, PairSet
 from recommender.features.workers import ROW_COLUMNS, worker_columns, worker_row
 from recommender.io.reader import RawTable
-from recommender.io.validate import validate_table
+from recommender.io.validate import validate_row, validate_table
 from recommender.policy import SCOPE_REQUESTS, ExposureLedger, PolicyConfig, rerank, rerank_arrays
 from recommender.regions import SCOPE_NAMES, RegionIndex
 from recommender.registry import Registry
@@ -147,6 +146,30 @@ def _stored_value(kind: Kind, v: Any) -> Any:
             if 1678 <= day.year <= 2261:  # inside pandas' nanosecond range: same day, no NaT
                 return float((day - _EPOCH_DATE).days)
     raise _Fallback
+
+
+def _record_row(record: Mapping[str, object]) -> dict[str, object]:
+    """A ``validate_row`` worker record -> the ``worker_columns`` row ``encode_row`` takes:
+    what ``worker_row(worker_columns(record_frame(WORKERS, record)), 0)`` gives, without the frame.
+
+    Text as is (``None`` missing), numbers as float (NaN missing), dates as days since
+    1970-01-01 by ``day_col``'s numpy cast; no ``extra_certificates`` (a profile has no enrolments).
+    """
+    row: dict[str, object] = {}
+    for name in ROW_COLUMNS:
+        v = record.get(name)
+        if name in _ROW_NUMBERS:
+            row[name] = np.nan if v is None else float(v)  # type: ignore[arg-type]
+        elif name in _ROW_DAYS:
+            row[name] = np.nan if v is None else float(
+                (pd.Timestamp(v).to_datetime64().astype("datetime64[ns]").astype("datetime64[D]") - EPOCH).astype(np.float64))
+        else:
+            row[name] = v
+    return row
+
+
+_ROW_NUMBERS = frozenset({"birth_year", "experience_years", "expected_wage"})
+_ROW_DAYS = frozenset({"registered_on"})
 
 
 def _cell(value: Any) -> str | None:
@@ -261,18 +284,13 @@ class Recommender:
             row = worker_row(cols, pos[0])
             row["extra_certificates"] = self._certified((course[k], outcome[k]) for k in enrol_rows.get(worker_id, []))
             return row
-        workers, enrolments = TABLES["workers"], TABLES["enrolments"]
         with self.store.engine.connect() as conn:
-            found = self.store._fetch_raw(
-                conn, sa.select(*[workers.c[c.name] for c in _STORED_COLUMNS]).where(workers.c.worker_id == worker_id)
-            )
+            found = self.store.raw_rows("workers", worker_id, columns=[c.name for c in _STORED_COLUMNS], conn=conn)
             if len(found) != 1:
                 if not found:
                     raise NotFoundError(f"unknown worker_id {worker_id}")
                 return None
-            enrol = self.store._fetch_raw(
-                conn, sa.select(enrolments.c.course_id, enrolments.c.outcome).where(enrolments.c.worker_id == worker_id)
-            )
+            enrol = self.store.raw_rows("enrolments", worker_id, columns=("course_id", "outcome"), by="worker_id", conn=conn)
         try:
             row = {c.name: _stored_value(c.kind, v) for c, v in zip(_STORED_COLUMNS, found[0], strict=True)}
             enrol = [(_stored_value(Kind.ID, c), _stored_value(Kind.ENUM, o)) for c, o in enrol]
@@ -326,17 +344,31 @@ class Recommender:
             self._snap_index = (positions(self.snapshot.workers["worker_id"]), positions(self.snapshot.enrolments["worker_id"]))
         return self._snap_index
 
-    def _validated_profile(self, profile: WorkerProfile | Mapping[str, Any]) -> pd.DataFrame:
-        """The profile as a one-row typed frame, checked by the import rules."""
+    @staticmethod
+    def _profile_cells(profile: WorkerProfile | Mapping[str, Any]) -> dict[str, str | None]:
+        """The profile as contract cells (text), as an import file would hold them."""
         data = profile.model_dump() if isinstance(profile, WorkerProfile) else dict(profile)
         data.pop("gender", None)  # never an input
         data["worker_id"] = str(data.get("worker_id") or "profile")
-        cells = pd.DataFrame({c: [_cell(data.get(c))] for c in WORKERS.column_names}, dtype=object)
+        return {c: _cell(data.get(c)) for c in WORKERS.column_names}
+
+    def _validated_profile(self, profile: WorkerProfile | Mapping[str, Any]) -> pd.DataFrame:
+        """The general path: the profile as a one-row ``RawTable`` through ``validate_table``
+        (the reference ``_profile_record`` is tested against)."""
+        cells = pd.DataFrame({c: [v] for c, v in self._profile_cells(profile).items()}, dtype=object)
         raw = RawTable(file="profile", spec=WORKERS, cells=cells, rows=np.array([1]), rows_read=1)
         table = validate_table(raw, max_cell_chars=self.settings.max_cell_chars)
         if table.errors or table.frame.empty:
             raise ProfileError(table.errors)
         return table.frame
+
+    def _profile_record(self, profile: WorkerProfile | Mapping[str, Any]) -> dict[str, object]:
+        """The request path: the same rules by ``validate_row``, without a frame (~15 us, not ~1 ms)."""
+        record, errors = validate_row(WORKERS, self._profile_cells(profile), file="profile", row=1,
+                                      max_cell_chars=self.settings.max_cell_chars)
+        if record is None:
+            raise ProfileError(errors)
+        return record
 
     def _profile_frame(self, profile: WorkerProfile | Mapping[str, Any]) -> pd.DataFrame:
         """The general path: the validated profile with (no) ``extra_certificates``."""
@@ -364,11 +396,9 @@ class Recommender:
                 if len(self._worker_cache) > WORKER_CACHE_SIZE:
                     self._worker_cache.popitem(last=False)
             return encoded
-        frame = self._validated_profile(worker)
+        record = self._profile_record(worker)
         wid = worker.worker_id if isinstance(worker, WorkerProfile) else (worker.get("worker_id") if isinstance(worker, Mapping) else None)
-        if len(frame) != 1:
-            return self._worker_general(worker)
-        return self._encode_row(wid, worker_row(worker_columns(frame), 0))
+        return self._encode_row(wid, _record_row(record))
 
     def _encode_row(self, worker_id: str | None, row: Mapping[str, object]) -> _Worker:
         """One worker from a ``worker_columns`` row: the one-row fast paths of the encoder and view."""

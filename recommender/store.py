@@ -244,6 +244,29 @@ class Store:
             frame = pd.DataFrame({n: pd.Series(dtype=object) for n in names})
         return _coerce(frame, spec)
 
+    def raw_rows(
+        self,
+        name: str,
+        value: object,
+        *,
+        columns: Iterable[str] | None = None,
+        by: str | None = None,
+        conn: Connection | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Rows of table ``name`` whose ``by`` column (its first key column by default) equals
+        ``value``, with ``columns`` (all contract columns by default) as the driver returns them.
+
+        For readers of one record that convert the few values themselves: ``read_table``'s
+        per-column coercion costs milliseconds for a row (dates stay ISO text on SQLite here).
+        """
+        table = TABLES[name]
+        names = list(columns) if columns is not None else list(BY_NAME[name].column_names)
+        stmt = sa.select(*[table.c[c] for c in names]).where(table.c[by or BY_NAME[name].key[0]] == value)
+        if conn is None:
+            with self.engine.connect() as c:
+                return self._fetch_raw(c, stmt)
+        return self._fetch_raw(conn, stmt)
+
     def _fetch_raw(self, conn: Connection, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:
         """Rows as the driver returns them: SQLAlchemy's per-value type processing
         (ISO text to dates on SQLite) is skipped and done once per column in ``_coerce``."""

@@ -410,3 +410,47 @@ def test_one_worker_candidates_match_check_pairs_all_workers(rec: Recommender, s
                 a, b = getattr(got[1], name), getattr(want[1], name)
                 assert a.dtype == b.dtype, name
                 np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+# ---- inline profiles: validate_row's record against the one-row table ------------------------
+
+
+def _profile_cases(rec: Recommender) -> list[dict]:
+    hostile = [
+        {"birth_year": "19x0", "home_region": "510107", "mobility": "far"},
+        {"birth_year": 1890, "home_region": "成都武侯", "registered_on": "2024-02-30", "expected_wage": -5},
+        {"birth_year": 1975, "home_region": "510107", "skills": "电" * 20_000},
+        {"birth_year": 1975, "home_region": "sichuan chengdu", "skills": "电焊；叉车、木工，瓦工 ;; ", "registered_on": "1950-03-01"},
+        {"worker_id": "110101199003077777", "birth_year": 1975, "home_region": "510107"},
+        {"home_region": "510107"},
+    ]
+    return _profiles(rec, 300) + EDGE_PROFILES + hostile
+
+
+def test_profile_record_row_equals_frame_row(rec: Recommender) -> None:
+    """``_record_row(validate_row record)`` is the ``worker_columns`` row of the general path's frame,
+    and a bad profile raises the same ``ProfileError`` errors on both."""
+    from recommender.features.workers import worker_columns, worker_row
+    from recommender.service import ProfileError, _record_row
+
+    taken = 0
+    for p in _profile_cases(rec):
+        try:
+            frame = rec._validated_profile(p)
+        except ProfileError as exc:
+            with pytest.raises(ProfileError) as got:
+                rec._profile_record(p)
+            assert got.value.errors == exc.errors and str(got.value) == str(exc)
+            continue
+        want = worker_row(worker_columns(frame), 0)
+        got_row = _record_row(rec._profile_record(p))
+        assert got_row.keys() == want.keys()
+        for name, w in want.items():
+            g = got_row[name]
+            if isinstance(w, float) and np.isnan(w):
+                assert isinstance(g, float) and np.isnan(g), (name, p)
+            else:
+                assert type(g) is type(w) or (isinstance(g, float) and isinstance(w, float)), (name, type(g), type(w))
+                assert g == w, (name, g, w, p)
+        taken += 1
+    assert taken >= 300
