@@ -9,8 +9,8 @@ package on partitions of workers.
   shared store) once, through a worker plugin, and scores partitions of
   worker ids; the capacity ledger is split between partitions (see there).
 - :mod:`recommender.distributed.training`: training pairs (negative sampling)
-  and their feature matrix, partitioned by worker; the per-weight refits of
-  the older-worker trade-off through joblib's Dask backend.
+  and their feature matrix, partitioned by worker, identical to one process
+  (``recommender train --cluster``); the fits stay in the client.
 - :mod:`recommender.distributed.cluster`: connecting (``local`` or an address).
 
 Dask is an optional dependency (extra ``dask``): importing this package does
