@@ -224,24 +224,18 @@ def test_pipeline_inside_use_cluster_builds_the_pairs_on_dask(client, encoded, m
     assert not isinstance(plain, T.FeaturedPairs)
     calls = []
 
-    def without_x(tp, **kw):
-        calls.append(("here", kw))
+    def fake_fit(tp, *, objective, seed, sample_weight, older_age, X):
+        calls.append(X is None if not isinstance(tp, T.FeaturedPairs) else X is tp.X)
         return "fitted"
 
-    def with_x(tp, *, objective, seed, sample_weight, X):
-        calls.append(("fit_job_model", X is tp.X))
-        return "fitted"
-
-    monkeypatch.setattr(T, "fit_job_model_on_features", without_x)
+    monkeypatch.setattr(T, "fit_job_model", fake_fit)
+    assert T.fit_jobs(plain, cfg, sample_weight=None) == "fitted"  # no matrix: fit_job_model computes the features
     with T.use_cluster(client):
         featured = T.job_training_pairs(world, graded, cfg)
-        monkeypatch.setattr(T, "fit_job_model", without_x)  # a fit_job_model without X=: the fit is made here
-        assert T.fit_jobs(featured, cfg, sample_weight=None) == "fitted"
-        monkeypatch.setattr(T, "fit_job_model", with_x)  # one that takes the matrix does the fit itself
-        assert T.fit_jobs(featured, cfg, sample_weight=None) == "fitted"
+        assert T.fit_jobs(featured, cfg, sample_weight=None) == "fitted"  # the Dask-built matrix is handed over
     assert T.active_client() is None
     assert isinstance(featured, T.FeaturedPairs)
-    assert calls == [("here", {"objective": "regression", "seed": 1, "sample_weight": None}), ("fit_job_model", True)]
+    assert calls == [True, True]
     assert np.array_equal(featured.pairs.i, plain.pairs.i) and np.array_equal(featured.y, plain.y)
     assert featured.X.shape == (len(plain.y), len(featured.featurizer.get_feature_names_out()))
 

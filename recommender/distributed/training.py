@@ -34,7 +34,6 @@ computed once and reused by every refit of the older-worker trade-off.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -189,19 +188,6 @@ def distributed_training_pairs(
     return FeaturedPairs(tp.pairs, tp.y, tp.scope, tp.day, X=X, featurizer=featurizer)
 
 
-def fit_job_model_on_features(
-    tp: FeaturedPairs, *, objective: str = "regression", seed: int = 0, sample_weight: np.ndarray | None = None
-) -> JobModel:
-    """:func:`recommender.training.jobs.fit_job_model` with the precomputed matrix (same pre-score and ranker)."""
-    from recommender.ranking import PairRanker, PreScorer
-
-    prescorer = PreScorer().fit(tp.pairs, tp.y, scope=tp.scope, sample_weight=sample_weight)
-    ranker = PairRanker(tp.featurizer, objective=objective, random_state=seed).fit(
-        tp.pairs, tp.y, X=tp.X, sample_weight=sample_weight
-    )
-    return JobModel(prescorer, ranker)
-
-
 # ---- what the training pipeline calls ------------------------------------------------------
 
 
@@ -214,15 +200,8 @@ def job_training_pairs(world: Any, graded: pd.DataFrame, cfg: Any) -> TrainingPa
 
 
 def fit_jobs(tp: TrainingPairs, cfg: Any, *, sample_weight: np.ndarray | None = None) -> JobModel:
-    """The pipeline's job-model fit: reuses a precomputed matrix when the pairs carry one.
-
-    When ``fit_job_model`` takes the matrix itself (``X=``), it does the fit, so
-    both paths share every step of the recipe; otherwise the same two fits are
-    made here.
-    """
-    if isinstance(tp, FeaturedPairs):
-        if "X" in inspect.signature(fit_job_model).parameters:
-            return fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sample_weight, X=tp.X)
-        return fit_job_model_on_features(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sample_weight)
-    return fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sample_weight)
+    """The pipeline's job-model fit: ``fit_job_model``, reusing the matrix when the pairs carry one (Dask path)."""
+    X = tp.X if isinstance(tp, FeaturedPairs) else None
+    return fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sample_weight,
+                         older_age=cfg.older_worker_age, X=X)
 
