@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'dask[distributed]')")
@@ -308,3 +309,29 @@ def test_a_worker_waits_while_another_reads_the_sqlite_store(sample_settings, mo
     calls.clear()
     with pytest.raises(sqlalchemy.exc.OperationalError):  # other errors, or past the deadline, are raised
         batch._load_recommender(spec, wait_seconds=0.0)
+
+
+def test_evaluation_on_dask_gives_the_single_process_lists_and_metrics(client, sample_store):
+    """evaluate_jobs inside use_cluster ranks slices of the held-out queries on Dask: same lists, same metrics."""
+    from recommender.distributed.training import use_cluster
+    from recommender.snapshot import Snapshot
+    from recommender.training import baselines as B
+    from recommender.training.evaluate import evaluate_jobs, summary_table
+    from recommender.training.jobs import fit_job_model, training_pairs
+    from recommender.training.labels import JOB_GRADES, graded_pairs
+    from recommender.training.split import choose_split, split_pairs
+    from recommender.training.world import EncodedWorld, Encoders
+
+    snapshot = Snapshot.from_store(sample_store)
+    graded = graded_pairs(snapshot.placements, "job_id", JOB_GRADES)
+    split = choose_split(graded, test_days=90)
+    train, test = split_pairs(graded, split)
+    world = EncodedWorld.build(snapshot, Encoders.fit(), certs_as_of=split.cutoff)
+    model = fit_job_model(training_pairs(world, train, negatives=4, seed=0), seed=0)
+    kw = dict(baselines=B.all_baselines(0), max_queries=120, seed=0, policy_weights=(0.0, 1.0))
+    recs, per_worker = evaluate_jobs(world, model, train, test, **kw)
+    with use_cluster(client):
+        d_recs, d_per_worker = evaluate_jobs(world, model, train, test, **kw)
+    assert len(recs) > 0 and recs["method"].nunique() >= 5
+    pd.testing.assert_frame_equal(d_recs, recs)
+    pd.testing.assert_frame_equal(summary_table(d_per_worker), summary_table(per_worker))

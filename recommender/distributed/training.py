@@ -1,4 +1,4 @@
-"""Training on Dask: negative sampling and the pair-feature matrix, partitioned by worker.
+"""Training and evaluation on Dask: negative sampling and the pair-feature matrix, partitioned by worker; held-out queries in slices.
 
 The two costs of building a training set that grow with the number of workers
 run on Dask workers; the fits themselves (a logistic pre-score and one
@@ -29,7 +29,10 @@ Wiring: ``recommender train --cluster local|tcp://...`` (or
 inside :func:`use_cluster`; the pipeline calls :func:`job_training_pairs` and
 :func:`fit_jobs`, which use the active client if there is one and the
 single-process functions otherwise. With a client the feature matrix is also
-computed once and reused by every refit of the older-worker trade-off.
+computed once and reused by every refit of the older-worker trade-off, and
+``evaluate_jobs`` ranks slices of the held-out queries on the Dask workers
+(:func:`rank_queries_on`; each query is independent, so the lists joined in
+order are the single-process lists).
 """
 
 from __future__ import annotations
@@ -186,6 +189,42 @@ def distributed_training_pairs(
     featurizer = JobPairFeatures().fit(tp.pairs)
     X = pair_features(client, tp.pairs, featurizer, rows=feature_rows)
     return FeaturedPairs(tp.pairs, tp.y, tp.scope, tp.day, X=X, featurizer=featurizer)
+
+
+@dataclass
+class EvalState:
+    """What ranking held-out queries reads: sent once to every Dask worker."""
+
+    world: Any
+    model: Any
+    baselines: Any
+
+
+def _rank_slice(state: EvalState, queries: list[Any], kw: dict[str, Any]) -> pd.DataFrame:
+    from recommender.training.evaluate import rank_queries
+
+    return rank_queries(state.world, state.model, queries, baselines=state.baselines, **kw)
+
+
+def rank_queries_on(
+    client: Any, world: Any, model: Any, queries: list[Any], *, baselines: Any, tasks_per_worker: int = 4, **kw: Any
+) -> pd.DataFrame:
+    """:func:`recommender.training.evaluate.rank_queries` over contiguous slices of the queries on Dask.
+
+    Each query is ranked independently (fitted baselines and the model only read), so
+    the slices' rows joined in order are exactly the single-process rows.
+    """
+    state = client.scatter(EvalState(world, model, list(baselines)), broadcast=True, hash=False)
+    futures = [
+        client.submit(_rank_slice, state, queries[a:b], kw, pure=False)
+        for a, b in _groups(len(queries), _n_workers(client) * tasks_per_worker)
+    ]
+    frames = client.gather(futures)
+    if not frames:
+        from recommender.training.evaluate import RankedLists
+
+        return RankedLists().frame()
+    return pd.concat(frames, ignore_index=True)
 
 
 # ---- what the training pipeline calls ------------------------------------------------------

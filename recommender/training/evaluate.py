@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -116,11 +117,25 @@ def evaluate_jobs(
         queries = [queries[i] for i in sorted(rng.choice(len(queries), max_queries, replace=False))]
     for b in baselines:
         b.fit(train)  # type: ignore[attr-defined]
-    lists = RankedLists()
-    ids = world.jobs.ids
     cfg = policy or PolicyConfig()
     named = policy_weights is not None
     weights = list(policy_weights) if named else [cfg.older_worker_weight]
+    kw: dict[str, Any] = dict(baselines=baselines, k=k, max_candidates=max_candidates, weights=weights, named=named, cfg=cfg)
+    from recommender.distributed.training import active_client, rank_queries_on  # lazy: that module imports training
+
+    client = active_client()
+    recs = rank_queries(world, model, queries, **kw) if client is None else rank_queries_on(client, world, model, queries, **kw)
+    return recs, _metrics(recs, queries, test, k, len(world.jobs))
+
+
+def rank_queries(
+    world: EncodedWorld, model: JobModel, queries: Sequence[EvalQuery], *, baselines: Sequence[object], k: int,
+    max_candidates: int, weights: Sequence[float], named: bool, cfg: PolicyConfig,
+) -> pd.DataFrame:
+    """Every method's top ``k`` for each query, in query order (each query is independent, so a
+    contiguous slice of the queries gives exactly that slice of the rows: the Dask path relies on it)."""
+    lists = RankedLists()
+    ids = world.jobs.ids
     jobs_frame = world.snapshot.jobs
     public_welfare = (jobs_frame["employment_type"] == "public_welfare").to_numpy()
     employers = jobs_frame["employer_id"].to_numpy()
@@ -154,8 +169,7 @@ def evaluate_jobs(
                 s = b.score(pairs)  # type: ignore[attr-defined]
                 order = np.argsort(-s, kind="stable")[:k]
                 lists.add(b.name, q, ids[cand[order]].tolist(), scope_names[order].tolist(), _infeasible(world, q, cand[order]))  # type: ignore[attr-defined]
-    recs = lists.frame()
-    return recs, _metrics(recs, queries, test, k, len(world.jobs))
+    return lists.frame()
 
 
 def summary_table(per_worker: pd.DataFrame) -> pd.DataFrame:
