@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,6 +262,24 @@ class Store:
         table = TABLES[name]
         names = list(columns) if columns is not None else list(BY_NAME[name].column_names)
         stmt = sa.select(*[table.c[c] for c in names]).where(table.c[by or BY_NAME[name].key[0]] == value)
+        if conn is None:
+            with self.engine.connect() as c:
+                return self._fetch_raw(c, stmt)
+        return self._fetch_raw(conn, stmt)
+
+    def raw_rows_in(
+        self,
+        name: str,
+        values: Sequence[object],
+        *,
+        columns: Iterable[str],
+        by: str | None = None,
+        conn: Connection | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """:meth:`raw_rows` for many values of ``by`` in one statement (``by``'s value first in each row)."""
+        table = TABLES[name]
+        key = by or BY_NAME[name].key[0]
+        stmt = sa.select(table.c[key], *[table.c[c] for c in columns]).where(table.c[key].in_(list(values)))
         if conn is None:
             with self.engine.connect() as c:
                 return self._fetch_raw(c, stmt)

@@ -454,3 +454,32 @@ def test_profile_record_row_equals_frame_row(rec: Recommender) -> None:
                 assert g == w, (name, g, w, p)
         taken += 1
     assert taken >= 300
+
+
+def test_batch_prefetch_encodes_as_one_worker_at_a_time(rec: Recommender, bulk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch's bulk read (two queries per chunk) gives every stored worker the one-by-one encoding,
+    leaves unknown ids to the one-by-one path (reported in place), and the lists are the same."""
+    import recommender.service as S
+
+    ids, _ = bulk
+    extra = rec.snapshot.workers_as_of(None)["extra_certificates"].notna().to_numpy()
+    chosen = [w for k, w in enumerate(ids) if extra[k]][:15] + ids[:25]  # certified enrolments included
+    fresh = Recommender(rec.bundle, rec.manifest, rec.snapshot, store=rec.store, settings=rec.settings)
+    monkeypatch.setattr(S, "PREFETCH_CHUNK", 7)  # several chunks
+    fresh._prefetch([*chosen, "W-nobody"])
+    assert set(fresh._worker_cache) == set(chosen)
+    for wid in chosen:
+        _same_worker(fresh._worker_cache[wid], rec._encode_row(wid, rec._stored_row(wid)), wid)
+    batch_ids = [*chosen[:12], "W-nobody", *chosen[12:20]]
+    other = Recommender(rec.bundle, rec.manifest, rec.snapshot, store=rec.store, settings=rec.settings)
+    batched = other.recommend_batch(batch_ids, k=5, caps=False)
+    one_by_one = []
+    for wid in batch_ids:
+        try:
+            one_by_one.append(rec.recommend_jobs(wid, k=5))
+        except Exception as exc:  # noqa: BLE001 - compared below
+            one_by_one.append(exc)
+    assert isinstance(batched[12], S.NotFoundError) and isinstance(one_by_one[12], S.NotFoundError)
+    for a, b in zip(batched, one_by_one, strict=True):
+        if not isinstance(a, Exception):
+            assert a.model_dump() == b.model_dump()
