@@ -225,7 +225,7 @@ def test_pipeline_inside_use_cluster_builds_the_pairs_on_dask(client, encoded, m
     assert not isinstance(plain, T.FeaturedPairs)
     calls = []
 
-    def fake_fit(tp, *, objective, seed, sample_weight, older_age, X):
+    def fake_fit(tp, *, objective, seed, sample_weight, older_weight, older_age, X):
         calls.append(X is None if not isinstance(tp, T.FeaturedPairs) else X is tp.X)
         return "fitted"
 

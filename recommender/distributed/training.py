@@ -238,9 +238,11 @@ def job_training_pairs(world: Any, graded: pd.DataFrame, cfg: Any) -> TrainingPa
     return distributed_training_pairs(client, world, graded, negatives=cfg.negatives, seed=cfg.seed)
 
 
-def fit_jobs(tp: TrainingPairs, cfg: Any, *, sample_weight: np.ndarray | None = None) -> JobModel:
+def fit_jobs(
+    tp: TrainingPairs, cfg: Any, *, sample_weight: np.ndarray | None = None, older_weight: float | None = None
+) -> JobModel:
     """The pipeline's job-model fit: ``fit_job_model``, reusing the matrix when the pairs carry one (Dask path)."""
     X = tp.X if isinstance(tp, FeaturedPairs) else None
     return fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sample_weight,
-                         older_age=cfg.older_worker_age, X=X)
+                         older_weight=older_weight, older_age=cfg.older_worker_age, X=X)
 

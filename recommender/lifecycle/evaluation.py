@@ -34,9 +34,9 @@ from recommender.policy import PolicyConfig
 from recommender.threads import limit_threads
 from recommender.training import baselines as B
 from recommender.training.evaluate import age_band, evaluate_jobs, heldout_queries, model_ranking, summary_table
-from recommender.training.jobs import JobModel, fit_job_model, older_worker_weights, training_pairs
-from recommender.training.labels import COURSE_GRADES, JOB_GRADES, graded_pairs
-from recommender.training.pipeline import Evaluation, TrainConfig, tradeoff_table
+from recommender.training.jobs import JobModel, training_pairs
+from recommender.training.labels import JOB_GRADES, graded_pairs
+from recommender.training.pipeline import Evaluation, TrainConfig, evaluate_courses_at, fit_job_ranker, tradeoff_table
 from recommender.training.split import choose_split, guard_no_leakage, split_pairs
 from recommender.training.world import EncodedWorld, Encoders
 
@@ -80,12 +80,6 @@ def shuffle_relevance(pairs: pd.DataFrame, seed: int) -> pd.DataFrame:
     return pairs.assign(**{C.RELEVANCE: rng.permutation(pairs[C.RELEVANCE].to_numpy())})
 
 
-def _fit(tp: Any, cfg: TrainConfig, birth: np.ndarray, weight: float) -> JobModel:
-    sw = older_worker_weights(tp, birth, weight=weight, age=cfg.older_worker_age)
-    with limit_threads(cfg.n_threads):
-        return fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sw)
-
-
 def evaluate_candidate(
     snapshot: Any,
     cfg: TrainConfig,
@@ -110,7 +104,7 @@ def evaluate_candidate(
         tp = dataclasses.replace(tp, y=np.random.default_rng(cfg.seed + 7919).permutation(tp.y))
     birth = world.worker_view.birth_year
     say(f"fitting the candidate on {len(tp.y):,} pairs" + (" (labels shuffled)" if shuffle_labels else ""), 0.08)
-    model = _fit(tp, cfg, birth, cfg.older_worker_weight)
+    model = fit_job_ranker(tp, cfg, birth, cfg.older_worker_weight)
     policy = PolicyConfig(older_worker_weight=cfg.older_worker_weight, older_worker_age=cfg.older_worker_age)
     common = dict(max_candidates=cfg.max_candidates, max_queries=cfg.eval_max_queries, seed=cfg.seed, policy=policy)
     say("evaluating the candidate and the baselines on the held-out window", 0.25)
@@ -132,13 +126,13 @@ def evaluate_candidate(
     curves = []
     for i, weight in enumerate(cfg.policy_weights):
         say(f"older-worker weight {weight:g}: refit and evaluate", 0.55 + 0.2 * i / max(1, len(cfg.policy_weights)))
-        m = model if weight == cfg.older_worker_weight else _fit(tp, cfg, birth, weight)
+        m = model if weight == cfg.older_worker_weight else fit_job_ranker(tp, cfg, birth, weight)
         _, curve = evaluate_jobs(world, m, train, test, baselines=(), policy_weights=(weight,), **common)
         curves.append(curve)
     tradeoff = tradeoff_table(pd.concat(curves, ignore_index=True)) if curves else pd.DataFrame()
     say("calibration and feature importances", 0.78)
     calib, importances = _scores_on_heldout(world, model, train, test, cfg, calibration_queries)
-    course_table = _courses(snapshot, world, split, cfg) if courses else None
+    course_table = evaluate_courses_at(snapshot, world, split, cfg) if courses else None
     say("evaluation done", 1.0)
     all_recs = pd.concat(rec_frames, ignore_index=True)
     bands = all_pw.drop_duplicates(C.WORKER).set_index(C.WORKER)[C.AGE_BAND]
@@ -171,7 +165,7 @@ def _reference_model(
         )
     ref_cfg = config_from_params(ref.manifest.get("params"), cfg)
     tp = training_pairs(world, train, negatives=ref_cfg.negatives, seed=ref_cfg.seed)
-    model = _fit(tp, ref_cfg, world.worker_view.birth_year, ref_cfg.older_worker_weight)
+    model = fit_job_ranker(tp, ref_cfg, world.worker_view.birth_year, ref_cfg.older_worker_weight)
     return model, world, (
         f"{ref.version}'s parameters refit on the same training split (its bundle was trained on outcomes up to "
         f"{to.date() if to is not None else 'an unknown date'}, inside the held-out window)"
@@ -256,25 +250,6 @@ def _scores_on_heldout(
     imp = pd.DataFrame(rows).sort_values("importance", ascending=False).reset_index(drop=True)
     imp.attrs["baseline_ndcg"] = float(base)
     return calib, imp
-
-
-def _courses(snapshot: Any, world: EncodedWorld, split: Any, cfg: TrainConfig) -> pd.DataFrame | None:
-    """Course metrics on the same cutoff, as ``evaluate_snapshot`` computes them."""
-    from recommender.training.courses import CoursePool, course_training_pairs, fit_course_model
-    from recommender.training.evaluate import evaluate_courses
-
-    course_pairs = graded_pairs(snapshot.enrolments, "course_id", COURSE_GRADES)
-    c_train = course_pairs.loc[course_pairs["first_date"] < split.cutoff]
-    c_test = course_pairs.loc[course_pairs["first_date"] >= split.cutoff]
-    if (c_train["relevance"] > 0).sum() < 20 or (c_test["relevance"] > 0).sum() < 5:
-        return None
-    guard_no_leakage(c_train, c_test)
-    pool = CoursePool.build(snapshot.courses)
-    ctp = course_training_pairs(world, pool, c_train, snapshot.placements.loc[snapshot.placements["date"] < split.cutoff],
-                                negatives=cfg.course_negatives, seed=cfg.seed)
-    with limit_threads(cfg.n_threads):
-        cmodel = fit_course_model(world, ctp, seed=cfg.seed)
-    return summary_table(evaluate_courses(world, cmodel, pool, c_train, c_test, baselines=B.all_baselines(cfg.seed)))
 
 
 __all__ = ["LifecycleEvaluation", "Reference", "age_band", "config_from_params", "evaluate_candidate", "recommendation_mix"]

@@ -26,7 +26,7 @@ from recommender.training import baselines as B
 from recommender.training.courses import CourseModel, CoursePool, course_training_pairs, fit_course_model
 from recommender.training.evaluate import evaluate_courses, evaluate_jobs, summary_table
 from recommender.distributed.training import fit_jobs, job_training_pairs  # Dask when a cluster is active
-from recommender.training.jobs import JobModel, older_worker_weights
+from recommender.training.jobs import JobModel, TrainingPairs, older_worker_weights
 from recommender.training.labels import COURSE_GRADES, JOB_GRADES, graded_pairs
 from recommender.training.split import TimeSplit, choose_split, guard_no_leakage, split_pairs
 from recommender.training.world import EncodedWorld, Encoders
@@ -88,6 +88,13 @@ def _say(progress: Progress | None, text: str) -> None:
         progress(text)
 
 
+def fit_job_ranker(tp: TrainingPairs, cfg: TrainConfig, birth_year: np.ndarray, weight: float) -> JobModel:
+    """The job model at older-worker weight ``weight``: sample weights and correction from the same number."""
+    sw = older_worker_weights(tp, birth_year, weight=weight, age=cfg.older_worker_age)
+    with limit_threads(cfg.n_threads):
+        return fit_jobs(tp, cfg, sample_weight=sw, older_weight=weight)
+
+
 def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | None = None) -> Evaluation:
     """Time-split evaluation of the learned rankers against the baselines."""
     job_pairs = graded_pairs(snapshot.placements, "job_id", JOB_GRADES)
@@ -102,9 +109,7 @@ def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progres
     birth = world.worker_view.birth_year
 
     def fit(weight: float) -> JobModel:
-        sw = older_worker_weights(tp, birth, weight=weight, age=cfg.older_worker_age)
-        with limit_threads(cfg.n_threads):
-            return fit_jobs(tp, cfg, sample_weight=sw)
+        return fit_job_ranker(tp, cfg, birth, weight)
 
     model = fit(cfg.older_worker_weight)
     policy = PolicyConfig(older_worker_weight=cfg.older_worker_weight, older_worker_age=cfg.older_worker_age)
@@ -124,20 +129,27 @@ def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progres
         )
         curves.append(curve)
     tradeoff = tradeoff_table(pd.concat(curves, ignore_index=True))
-    course_table = None
+    course_table = evaluate_courses_at(snapshot, world, split, cfg, progress=progress)
+    return Evaluation(split, jobs_table, tradeoff, course_table, rows={"train_pairs": len(train), "test_pairs": len(test), "training_rows": len(tp.y)})
+
+
+def evaluate_courses_at(
+    snapshot: Snapshot, world: EncodedWorld, split: TimeSplit, cfg: TrainConfig, *, progress: Progress | None = None
+) -> pd.DataFrame | None:
+    """The course ranker fitted before ``split.cutoff`` and evaluated after it (None with too few outcomes)."""
     course_pairs = graded_pairs(snapshot.enrolments, "course_id", COURSE_GRADES)
     c_train = course_pairs.loc[course_pairs["first_date"] < split.cutoff]
     c_test = course_pairs.loc[course_pairs["first_date"] >= split.cutoff]
-    if (c_train["relevance"] > 0).sum() >= 20 and (c_test["relevance"] > 0).sum() >= 5:
-        guard_no_leakage(c_train, c_test)
-        pool = CoursePool.build(snapshot.courses)
-        ctp = course_training_pairs(world, pool, c_train, snapshot.placements.loc[snapshot.placements["date"] < split.cutoff],
-                                    negatives=cfg.course_negatives, seed=cfg.seed)
-        with limit_threads(cfg.n_threads):
-            cmodel = fit_course_model(world, ctp, seed=cfg.seed)
-        _say(progress, "evaluating courses on the held-out window ...")
-        course_table = summary_table(evaluate_courses(world, cmodel, pool, c_train, c_test, baselines=B.all_baselines(cfg.seed)))
-    return Evaluation(split, jobs_table, tradeoff, course_table, rows={"train_pairs": len(train), "test_pairs": len(test), "training_rows": len(tp.y)})
+    if (c_train["relevance"] > 0).sum() < 20 or (c_test["relevance"] > 0).sum() < 5:
+        return None
+    guard_no_leakage(c_train, c_test)
+    pool = CoursePool.build(snapshot.courses)
+    ctp = course_training_pairs(world, pool, c_train, snapshot.placements.loc[snapshot.placements["date"] < split.cutoff],
+                                negatives=cfg.course_negatives, seed=cfg.seed)
+    with limit_threads(cfg.n_threads):
+        cmodel = fit_course_model(world, ctp, seed=cfg.seed)
+    _say(progress, "evaluating courses on the held-out window ...")
+    return summary_table(evaluate_courses(world, cmodel, pool, c_train, c_test, baselines=B.all_baselines(cfg.seed)))
 
 
 def tradeoff_table(curve: pd.DataFrame) -> pd.DataFrame:
@@ -168,9 +180,7 @@ def fit_bundle(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | Non
         raise RecommenderError("no job take-ups (applied, hired, retained) in the store: nothing to learn from")
     tp = job_training_pairs(world, job_pairs, cfg)
     _say(progress, f"fitting the job ranker on {len(tp.y):,} pairs ...")
-    sw = older_worker_weights(tp, world.worker_view.birth_year, weight=cfg.older_worker_weight, age=cfg.older_worker_age)
-    with limit_threads(cfg.n_threads):
-        jobs: JobModel = fit_jobs(tp, cfg, sample_weight=sw)
+    jobs = fit_job_ranker(tp, cfg, world.worker_view.birth_year, cfg.older_worker_weight)
     courses: CourseModel | None = None
     course_pairs = graded_pairs(snapshot.enrolments, "course_id", COURSE_GRADES)
     if (course_pairs["relevance"] > 0).sum() >= 20:
