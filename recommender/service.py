@@ -334,11 +334,7 @@ class Recommender:
                 row = self._row_from_raw(got[0], enrolments.get(wid, ()))
                 if row is None:
                     continue
-                encoded = self._encode_row(wid, row)
-                with self._lock:
-                    self._worker_cache[wid] = encoded
-                    if len(self._worker_cache) > WORKER_CACHE_SIZE:
-                        self._worker_cache.popitem(last=False)
+                self._remember(wid, self._encode_row(wid, row))
 
     def _certified(self, enrolments: Iterable[tuple[object, object]]) -> str | None:
         """``add_certified`` (as of any date) for one worker's (course_id, outcome) pairs."""
@@ -432,14 +428,18 @@ class Recommender:
                     return hit
             row = self._stored_row(worker)
             encoded = self._encode_row(worker, row) if row is not None else self._worker_general(worker)
-            with self._lock:
-                self._worker_cache[worker] = encoded
-                if len(self._worker_cache) > WORKER_CACHE_SIZE:
-                    self._worker_cache.popitem(last=False)
+            self._remember(worker, encoded)
             return encoded
         record = self._profile_record(worker)
         wid = worker.worker_id if isinstance(worker, WorkerProfile) else (worker.get("worker_id") if isinstance(worker, Mapping) else None)
         return self._encode_row(wid, _record_row(record))
+
+    def _remember(self, worker_id: str, encoded: _Worker) -> None:
+        """Keep an encoded stored worker (least recently used dropped past ``WORKER_CACHE_SIZE``)."""
+        with self._lock:
+            self._worker_cache[worker_id] = encoded
+            if len(self._worker_cache) > WORKER_CACHE_SIZE:
+                self._worker_cache.popitem(last=False)
 
     def _encode_row(self, worker_id: str | None, row: Mapping[str, object]) -> _Worker:
         """One worker from a ``worker_columns`` row: the one-row fast paths of the encoder and view."""

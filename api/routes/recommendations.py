@@ -206,10 +206,6 @@ class _ServedLogWriter:
             self._writing = True
             return True
 
-    def submit(self, store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> None:
-        if self.enqueue(store, metrics, lists, source, request_id):
-            self.drain()
-
     def drain(self) -> None:
         """Write until nothing is pending (lists queued meanwhile join the next transaction)."""
         try:
