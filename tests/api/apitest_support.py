@@ -153,3 +153,15 @@ def save_bundle(settings: Settings, name: str, *, promote: bool = False, broken:
     if promote:
         registry.promote(mv.version)
     return mv.version
+
+
+def promoted_world(settings: Settings, folder: Path) -> Settings:
+    """``settings`` with the small world (written under ``folder``) imported into its store and fake model v1 promoted."""
+    from recommender.ingest import ingest
+
+    store = Store(settings.db)
+    report = ingest(write_world(folder / "world"), store)
+    assert report.rejected == 0, report.format_text()
+    store.dispose()
+    save_bundle(settings, "v1", promote=True)
+    return settings

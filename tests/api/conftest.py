@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from apitest_support import fake_loader, make_settings, save_bundle, write_world
+from apitest_support import fake_loader, make_settings, promoted_world
 from api.main import create_app
-from recommender.ingest import ingest
 from recommender.settings import Settings
-from recommender.store import Store
 
 
 @pytest.fixture
@@ -23,12 +21,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def world(tmp_path: Path, settings: Settings) -> Settings:
     """The settings, with the small world imported into the store and model v1 promoted."""
-    store = Store(settings.db)
-    report = ingest(write_world(tmp_path / "world"), store)
-    assert report.rejected == 0, report.format_text()
-    store.dispose()
-    save_bundle(settings, "v1", promote=True)
-    return settings
+    return promoted_world(settings, tmp_path)
 
 
 @pytest.fixture

@@ -34,18 +34,9 @@ def real_settings(copy_sample_store, trained_registry, tmp_path_factory: pytest.
 @pytest.fixture
 def world(tmp_path: Path) -> Settings:
     """Settings over a tmp store holding the API tests' small world, with fake model v1 promoted."""
-    from apitest_support import save_bundle, write_world
+    from apitest_support import promoted_world
 
-    from recommender.ingest import ingest
-    from recommender.store import Store
-
-    settings = make_settings(tmp_path)
-    store = Store(settings.db)
-    report = ingest(write_world(tmp_path / "world"), store)
-    assert report.rejected == 0, report.format_text()
-    store.dispose()
-    save_bundle(settings, "v1", promote=True)
-    return settings
+    return promoted_world(make_settings(tmp_path), tmp_path)
 
 
 @pytest.fixture
