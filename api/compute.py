@@ -30,6 +30,15 @@ def install_limiters(app: FastAPI, threads: int) -> None:
     app.state.batch_limiter = anyio.CapacityLimiter(threads)
 
 
+def busy(app: FastAPI) -> bool:
+    """Whether requests are being ranked or waiting to be (their served lists are about to be logged)."""
+    for name in ("compute_limiter", "batch_limiter"):
+        limiter: anyio.CapacityLimiter | None = getattr(app.state, name, None)
+        if limiter is not None and (limiter.borrowed_tokens or limiter.statistics().tasks_waiting):
+            return True
+    return False
+
+
 async def run_compute(request: Request, fn: Callable[[], T], *, batch: bool = False) -> T:
     """``fn()`` on the process's ranking thread(s); exceptions propagate to the caller.
 

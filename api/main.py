@@ -12,12 +12,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import SQLAlchemyError
 
 import recommender.served_log  # noqa: F401  (defines its table on the store's metadata before the store creates tables)
-from api.compute import install_limiters
+from api.compute import busy, install_limiters
 from api.deps import StoreDep, allow
 from api.errors import install_handlers
 from api.headers import SecurityHeadersMiddleware
@@ -25,6 +26,7 @@ from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import courses, employers, imports, jobs, models, ops, outcomes, recommendations, workers
 from api.security import Action, KeyRing, RateLimiter
+from api.served import ServedLogWriter
 from api.serving import Loader, ModelHolder
 from recommender import __version__
 from recommender.settings import Settings, get_settings
@@ -79,12 +81,14 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
         app.state.store = store
         app.state.store_ready = ready
         app.state.models = holder
+        app.state.served_log = served = ServedLogWriter(store, metrics, busy=lambda: busy(app))
         install_limiters(app, settings.compute_threads)
         await holder.start()
         try:
             yield
         finally:
             await holder.stop()
+            await anyio.to_thread.run_sync(served.flush)  # lists queued by the last requests
             store.dispose()
 
     app = FastAPI(

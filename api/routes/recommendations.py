@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-import anyio
 import sqlalchemy as sa
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -25,6 +23,8 @@ from api.compute import run_compute
 from api.deps import MetricsDep, RecommenderDep, RoleDep, SettingsDep, StoreDep, allow
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, recommender_error_items
 from api.metrics import Metrics
+from api.served import ServedLogWriter
+from api.served import entries as served_entries
 from api.security import Action, Role
 from recommender.errors import NotFoundError, RecommenderError
 from recommender.schemas import AgePolicyName, Recommendations, ScopeRequest, WorkerProfile
@@ -181,96 +181,16 @@ def _entry_error(index: int, worker: Any, exc: Exception) -> BatchEntryError:
                            errors=items or [ErrorItem(loc=loc, msg=str(exc))])
 
 
-class _ServedLogWriter:
-    """Writes the served log after responses, coalescing concurrent writes into one transaction.
-
-    Each request's background task hands over its lists; if no write is running it
-    writes them now (so with one request at a time every list is in the log when
-    its background task ends), otherwise the running writer picks them up in its
-    next transaction. Under load many requests share one SQLite transaction
-    instead of queueing for the write lock one by one. A failed write is counted
-    once per request and never fails a request.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: list[tuple[Store, Metrics, list[Any], str, str]] = []
-        self._writing = False
-
-    def enqueue(self, store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> bool:
-        """Queue one request's lists; True when no write is running and the caller must ``drain``."""
-        with self._lock:
-            self._pending.append((store, metrics, lists, source, request_id))
-            if self._writing:
-                return False
-            self._writing = True
-            return True
-
-    def drain(self) -> None:
-        """Write until nothing is pending (lists queued meanwhile join the next transaction)."""
-        try:
-            while True:
-                with self._lock:
-                    todo, self._pending = self._pending, []
-                    if not todo:
-                        self._writing = False
-                        return
-                self._write(todo)
-        except BaseException:
-            with self._lock:
-                self._writing = False
-            raise
-
-    @staticmethod
-    def _write(todo: list[tuple[Store, Metrics, list[Any], str, str]]) -> None:
-        from recommender import served_log
-
-        if len(todo) == 1:
-            store, metrics, lists, source, request_id = todo[0]
-            try:
-                served_log.log_served(store, lists, worker_source=source, request_id=request_id)
-            except Exception:
-                metrics.inc("served_log_failures")
-                log.exception("could not write the served log for request %s", request_id)
-            return
-        by_store: dict[int, list[tuple[Store, Metrics, list[Any], str, str]]] = {}
-        for entry in todo:
-            by_store.setdefault(id(entry[0]), []).append(entry)
-        for entries in by_store.values():
-            store = entries[0][0]
-            try:
-                rows = [r for _, _, lists, source, rid in entries for r in served_log.rows_for(lists, worker_source=source, request_id=rid)]
-                if rows:
-                    served_log.ensure_table(store)
-                    with store.begin() as conn:
-                        conn.execute(sa.insert(served_log.served_recommendations), rows)
-            except Exception:
-                for _, metrics, _, _, rid in entries:
-                    metrics.inc("served_log_failures")
-                log.exception("could not write the served log for %d requests", len(entries))
-
-
-_log_writer = _ServedLogWriter()
-
-
-async def _write_log(store: Store, metrics: Metrics, lists: list[Any], source: str, request_id: str) -> None:
-    """After the response: a failed log write is counted, never turned into a failed request.
-
-    Only the request that finds no write running takes a thread to write; the
-    others just queue their lists for it (no thread hop each).
-    """
-    if _log_writer.enqueue(store, metrics, lists, source, request_id):
-        await anyio.to_thread.run_sync(_log_writer.drain)
-
-
 def _served(
-    background: BackgroundTasks, response: Response, store: Store, metrics: Metrics,
+    background: BackgroundTasks, response: Response, request: Request, metrics: Metrics,
     by_source: dict[str, list[Any]], item_type: str, version: str,
 ) -> None:
+    """Name the model and the request in headers; the lists go to the served log after the response."""
     request_id = str(uuid.uuid4())
-    for source, lists in by_source.items():
-        if lists:
-            background.add_task(_write_log, store, metrics, lists, source, request_id)
+    writer: ServedLogWriter = request.app.state.served_log
+    entries = served_entries(by_source, request_id)
+    if entries:
+        background.add_task(writer.submit, entries)
     metrics.count_served(item_type, sum(len(v) for v in by_source.values()))
     response.headers["X-Model-Version"] = version
     response.headers["X-Request-ID"] = request_id
@@ -295,7 +215,7 @@ async def recommend_jobs(
             raise _library_error(exc, loc, req.worker_id) from exc
 
     result = await run_compute(request, work)
-    _served(background, response, store, metrics, {"store" if req.worker_id else "profile": [result]}, "job", _version(result, rec))
+    _served(background, response, request, metrics, {"store" if req.worker_id else "profile": [result]}, "job", _version(result, rec))
     return result
 
 
@@ -314,7 +234,7 @@ async def recommend_courses(
             raise _library_error(exc, loc, req.worker_id) from exc
 
     result = await run_compute(request, work)
-    _served(background, response, store, metrics, {"store" if req.worker_id else "profile": [result]}, "course", _version(result, rec))
+    _served(background, response, request, metrics, {"store" if req.worker_id else "profile": [result]}, "course", _version(result, rec))
     return result
 
 
@@ -356,5 +276,5 @@ async def recommend_batch(
         by_source["store" if isinstance(w, str) else "profile"].append(r)
     served = [r for r in data if not isinstance(r, BatchEntryError)]
     version = _version(served[0], rec) if served else str(getattr(rec, "version", ""))
-    _served(background, response, store, metrics, by_source, req.item_type, version)
+    _served(background, response, request, metrics, by_source, req.item_type, version)
     return {"model_version": version, "data": data, "count": len(data), "failed": len(data) - len(served)}

@@ -137,7 +137,7 @@ def test_a_failing_served_log_does_not_fail_the_request(client: TestClient, monk
     def boom(*a: Any, **k: Any) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sl, "log_served", boom)
+    monkeypatch.setattr(sl, "log_served_many", boom)
     r = client.post("/v1/recommendations/jobs", json={"worker_id": "W1"}, headers=C)
     assert r.status_code == 200
     assert "recommender_served_log_failures_total 1" in client.get("/metrics").text
