@@ -12,15 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from api.compute import run_compute
-from api.deps import MetricsDep, RecommenderDep, RoleDep, SettingsDep, StoreDep, allow
+from api.deps import MetricsDep, RecommenderDep, RoleDep, SettingsDep, allow
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, recommender_error_items
 from api.metrics import Metrics
 from api.served import ServedLogWriter
@@ -28,7 +26,6 @@ from api.served import entries as served_entries
 from api.security import Action, Role
 from recommender.errors import NotFoundError, RecommenderError
 from recommender.schemas import AgePolicyName, Recommendations, ScopeRequest, WorkerProfile
-from recommender.store import TABLES, Store
 
 log = logging.getLogger("api")
 
@@ -139,26 +136,10 @@ class BatchResponse(BaseModel):
     failed: int = Field(0, description="entries that are errors")
 
 
-def _missing_workers(store: Store, ids: Sequence[str]) -> set[str]:
-    table = TABLES["workers"]
-    wanted = sorted(set(ids))
-    known: set[str] = set()
-    with store.engine.connect() as conn:
-        for i in range(0, len(wanted), 500):
-            known.update(conn.execute(sa.select(table.c.worker_id).where(table.c.worker_id.in_(wanted[i : i + 500]))).scalars())
-    return set(wanted) - known
-
-
-def _check_by_id(role: Role, store: Store, ids: list[tuple[list[str | int], str]]) -> None:
-    if not ids:
-        return
-    if role == Role.portal:  # also enforced by portal_guard; kept here so the rule holds whatever the body parser did
+def _portal_may_not_name(role: Role, worker_id: str | None) -> None:
+    """Also enforced by portal_guard; kept here so the rule holds whatever the body parser did."""
+    if worker_id is not None and role == Role.portal:
         raise ApiError(403, "forbidden", "a portal key may only send inline profiles, not stored worker ids")
-    missing = _missing_workers(store, [i for _, i in ids])
-    if missing:
-        names = ", ".join(sorted(missing)[:10])
-        raise ApiError(404, "not_found", f"worker {names} not found",
-                       [ErrorItem(loc=loc, msg=f"unknown worker {wid}") for loc, wid in ids if wid in missing])
 
 
 def _library_error(exc: RecommenderError, loc: list[str | int], worker_id: str | None) -> ApiError:
@@ -202,13 +183,14 @@ def _version(result: Any, rec: Any) -> str:
 
 @router.post("/jobs", response_model=Recommendations, summary="Jobs for one worker")
 async def recommend_jobs(
-    req: JobRequest, role: RoleDep, rec: RecommenderDep, store: StoreDep, metrics: MetricsDep,
+    req: JobRequest, role: RoleDep, rec: RecommenderDep, metrics: MetricsDep,
     background: BackgroundTasks, response: Response, request: Request,
 ) -> Any:
     loc: list[str | int] = ["body", "worker_id"] if req.worker_id else ["body", "profile"]
 
-    def work() -> Any:
-        _check_by_id(role, store, [(["body", "worker_id"], req.worker_id)] if req.worker_id else [])
+    _portal_may_not_name(role, req.worker_id)
+
+    def work() -> Any:  # an unknown worker id is the recommender's NotFoundError (404): one store read, not two
         try:
             return rec.recommend_jobs(req.worker, k=req.k, scope=req.scope, as_of=req.as_of, age_policy=req.age_policy)
         except RecommenderError as exc:
@@ -221,13 +203,14 @@ async def recommend_jobs(
 
 @router.post("/courses", response_model=Recommendations, summary="Courses for one worker")
 async def recommend_courses(
-    req: CourseRequest, role: RoleDep, rec: RecommenderDep, store: StoreDep, metrics: MetricsDep,
+    req: CourseRequest, role: RoleDep, rec: RecommenderDep, metrics: MetricsDep,
     background: BackgroundTasks, response: Response, request: Request,
 ) -> Any:
     loc: list[str | int] = ["body", "worker_id"] if req.worker_id else ["body", "profile"]
 
+    _portal_may_not_name(role, req.worker_id)
+
     def work() -> Any:
-        _check_by_id(role, store, [(["body", "worker_id"], req.worker_id)] if req.worker_id else [])
         try:
             return rec.recommend_courses(req.worker, k=req.k, as_of=req.as_of)
         except RecommenderError as exc:
@@ -249,7 +232,7 @@ async def recommend_courses(
     ),
 )
 async def recommend_batch(
-    req: BatchRequest, role: RoleDep, rec: RecommenderDep, store: StoreDep, metrics: MetricsDep,
+    req: BatchRequest, role: RoleDep, rec: RecommenderDep, metrics: MetricsDep,
     settings: SettingsDep, background: BackgroundTasks, response: Response, request: Request,
 ) -> Any:
     if len(req.workers) > settings.max_batch_workers:
