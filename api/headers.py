@@ -19,6 +19,17 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+HEADER_NAMES = frozenset(name for name, _ in HEADERS)
+
+
+def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` plus those of ``HEADERS`` the response did not set itself (a new list)."""
+    present = {low for low in (name.lower() for name, _ in headers) if low in HEADER_NAMES}
+    if not present:
+        return [*headers, *HEADERS]
+    return [*headers, *((name, value) for name, value in HEADERS if name not in present)]
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -30,10 +41,7 @@ class SecurityHeadersMiddleware:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend((name, value) for name, value in HEADERS if name not in present)
-                message = {**message, "headers": headers}
+                message = {**message, "headers": with_security_headers(list(message.get("headers", [])))}
             await send(message)
 
         await self.app(scope, receive, with_headers)

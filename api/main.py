@@ -21,13 +21,14 @@ import recommender.served_log  # noqa: F401  (defines its table on the store's m
 from api.compute import busy, install_limiters
 from api.deps import StoreDep, allow
 from api.errors import install_handlers
-from api.headers import SecurityHeadersMiddleware
+from api.edge import EdgeMiddleware
 from api.limits import BodyLimitMiddleware
-from api.metrics import Metrics, MetricsMiddleware
+from api.metrics import Metrics
 from api.routes import courses, employers, imports, jobs, models, ops, outcomes, recommendations, workers
 from api.security import Action, KeyRing, RateLimiter
 from api.served import ServedLogWriter
 from api.serving import Loader, ModelHolder
+from api.web.router import install_web, session_scope
 from recommender import __version__
 from recommender.settings import Settings, get_settings
 from recommender.store import Store
@@ -104,9 +105,10 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
 
     install_handlers(app)
-    # Added inner to outer: the body limit runs inside CORS, and metrics time everything.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # One layer (api.edge) for the session key, security headers, metrics and, without CORS, the body limit;
+    # with CORS the body limit runs inside it (a 413 carries the CORS headers): edge > CORS > body limit.
     if settings.cors_origins:
+        app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
@@ -114,15 +116,18 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
             allow_headers=["X-API-Key", "Authorization", "Content-Type"],
             expose_headers=["X-Model-Version", "X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every response, refusals included
+    app.add_middleware(
+        EdgeMiddleware,
+        metrics=metrics,
+        max_bytes=None if settings.cors_origins else settings.max_body_bytes,
+        session_scope=session_scope,
+    )
 
     app.include_router(ops.router)
     for module in (recommendations, workers, jobs, courses, employers, outcomes, imports, models):
         app.include_router(module.router)
     app.include_router(__import__("api.routes.retrain", fromlist=["router"]).router)  # /v1/models/retrain jobs
-    from api.web import install_web  # the counsellors' page at /web/ (kept here: one hunk in this file)
-    install_web(app)
+    install_web(app, session_middleware=False)  # the counsellors' page at /web/; its session key is read by EdgeMiddleware
 
     @app.get("/v1/summary", tags=["ops"], dependencies=[Depends(allow(Action.read_records))], summary="Rows per table")
     def summary(store: StoreDep) -> dict[str, int]:

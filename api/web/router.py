@@ -163,20 +163,34 @@ class SessionKeyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("path", "").startswith("/v1/"):
-            headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
-            found = {k.lower(): v for k, v in headers}
-            if (
-                b"x-api-key" not in found
-                and b"authorization" not in found
-                and found.get(MARKER_HEADER.encode()) == MARKER_VALUE.encode()
-                and b"cookie" in found
-                and _same_origin(found, scope)
-            ):
-                key = _cookie_value(found[b"cookie"].decode("latin-1"))
-                if key:
-                    scope = dict(scope)
-                    scope["headers"] = [*headers, (b"x-api-key", key.encode("latin-1"))]
+            scope = session_scope(scope)
         await self.app(scope, receive, send)
+
+
+_MARKER = MARKER_HEADER.encode()
+
+
+def session_scope(scope: Scope) -> Scope:
+    """``scope`` with the session cookie's key added as ``X-API-Key`` when the rules above allow it, else ``scope``.
+
+    Requests without the page's marker header (every client but the page) return at once.
+    ``api.edge.EdgeMiddleware`` calls this for ``/v1/`` requests in place of ``SessionKeyMiddleware``.
+    """
+    headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
+    if not any(k.lower() == _MARKER for k, _ in headers):
+        return scope
+    found = {k.lower(): v for k, v in headers}
+    if (
+        b"x-api-key" not in found
+        and b"authorization" not in found
+        and found.get(_MARKER) == MARKER_VALUE.encode()
+        and b"cookie" in found
+        and _same_origin(found, scope)
+    ):
+        key = _cookie_value(found[b"cookie"].decode("latin-1"))
+        if key:
+            return {**scope, "headers": [*headers, (b"x-api-key", key.encode("latin-1"))]}
+    return scope
 
 
 def _cookie_value(header: str) -> str | None:
@@ -349,7 +363,12 @@ def understood(req: UnderstoodRequest, role: RoleDep, store: StoreDep, settings:
 # ---------------------------------------------------------------- wiring
 
 
-def install_web(app: FastAPI) -> None:
-    """Serve the page and its session on ``app`` (call once, while building the app)."""
+def install_web(app: FastAPI, *, session_middleware: bool = True) -> None:
+    """Serve the page and its session on ``app`` (call once, while building the app).
+
+    ``session_middleware=False`` when the app's own middleware already calls ``session_scope``
+    (``create_app`` does: one middleware layer instead of two).
+    """
     app.include_router(router)
-    app.add_middleware(SessionKeyMiddleware)
+    if session_middleware:
+        app.add_middleware(SessionKeyMiddleware)
