@@ -51,8 +51,13 @@ async def get_model_holder(request: Request) -> ModelHolder:
     return request.app.state.models
 
 
-async def get_recommender(holder: Annotated[ModelHolder, Depends(get_model_holder)]) -> Recommender:
-    """The model serving now, taken once per request (a swap mid-request does not affect it)."""
+async def get_recommender(request: Request) -> Recommender:
+    """The model serving now, taken once per request (a swap mid-request does not affect it).
+
+    Reads the holder from ``app.state`` itself rather than through ``get_model_holder``: every
+    dependency FastAPI resolves costs CPU on each request, and this one is on the ranking path.
+    """
+    holder: ModelHolder = request.app.state.models
     model = holder.current
     if model is None:
         raise ApiError(503, "model_unavailable", f"no model is loaded: {holder.error}", headers={"Retry-After": "30"})
@@ -98,15 +103,20 @@ async def get_role(principal: PrincipalDep) -> Role:
 RoleDep = Annotated[Role, Depends(get_role)]
 
 
+def check_allowed(role: Role, action: Action) -> Role:
+    """``role`` if it may do ``action``; 403 ``forbidden`` naming the roles that may otherwise."""
+    allowed = PERMISSIONS[action]
+    if role not in allowed:
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise ApiError(403, "forbidden", f"a {role.value} key may not {action.value.replace('_', ' ')} (allowed: {names})")
+    return role
+
+
 def allow(action: Action) -> Callable[[Role], Role]:
     """A dependency that lets through only the roles that may do ``action`` (403 otherwise)."""
-    allowed = PERMISSIONS[action]
 
     async def check(role: RoleDep) -> Role:
-        if role not in allowed:
-            names = ", ".join(sorted(r.value for r in allowed))
-            raise ApiError(403, "forbidden", f"a {role.value} key may not {action.value.replace('_', ' ')} (allowed: {names})")
-        return role
+        return check_allowed(role, action)
 
     check.__name__ = f"allow_{action.value}"
     return check

@@ -18,7 +18,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from api.compute import run_compute
-from api.deps import MetricsDep, RecommenderDep, RoleDep, SettingsDep, allow
+from api.deps import PrincipalDep, RecommenderDep, SettingsDep, check_allowed
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, recommender_error_items
 from api.metrics import Metrics
 from api.served import ServedLogWriter
@@ -38,14 +38,19 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def portal_guard(request: Request, role: RoleDep) -> None:
-    """Portals may only send inline profiles: refuse a stored-worker lookup before anything else runs."""
+async def recommend_guard(request: Request, principal: PrincipalDep) -> Role:
+    """Who may ask, in one dependency for the whole router (each dependency costs CPU per request).
+
+    Any role may ask for recommendations (``Action.recommend_profile``); portals may only send
+    inline profiles: a stored-worker lookup by a portal key is refused before anything else runs.
+    """
+    role = check_allowed(principal.role, Action.recommend_profile)
     if role != Role.portal:
-        return
+        return role
     try:
         body = await request.json()  # already read and cached by FastAPI
     except Exception:
-        return  # FastAPI reports a bad body itself
+        return role  # FastAPI reports a bad body itself
     ids: list[list[str | int]] = []
     if isinstance(body, dict):
         if body.get("worker_id") is not None:
@@ -60,13 +65,19 @@ async def portal_guard(request: Request, role: RoleDep) -> None:
             "a portal key may only send inline profiles, not stored worker ids",
             [ErrorItem(loc=loc, msg="worker ids need a counsellor or admin key; send a profile") for loc in ids],
         )
+    return role
+
+
+def _role(request: Request) -> Role:
+    """The caller's role, as ``recommend_guard`` (through ``get_principal``) found it."""
+    return request.state.principal.role
 
 
 router = APIRouter(
     prefix="/v1/recommendations",
     tags=["recommendations"],
     responses=RESPONSES,
-    dependencies=[Depends(allow(Action.recommend_profile)), Depends(portal_guard)],
+    dependencies=[Depends(recommend_guard)],
 )
 
 
@@ -137,7 +148,7 @@ class BatchResponse(BaseModel):
 
 
 def _portal_may_not_name(role: Role, worker_id: str | None) -> None:
-    """Also enforced by portal_guard; kept here so the rule holds whatever the body parser did."""
+    """Also enforced by recommend_guard; kept here so the rule holds whatever the body parser did."""
     if worker_id is not None and role == Role.portal:
         raise ApiError(403, "forbidden", "a portal key may only send inline profiles, not stored worker ids")
 
@@ -163,7 +174,7 @@ def _entry_error(index: int, worker: Any, exc: Exception) -> BatchEntryError:
 
 
 def _served(
-    background: BackgroundTasks, response: Response, request: Request, metrics: Metrics,
+    background: BackgroundTasks, response: Response, request: Request,
     by_source: dict[str, list[Any]], item_type: str, version: str,
 ) -> None:
     """Name the model and the request in headers; the lists go to the served log after the response."""
@@ -172,6 +183,7 @@ def _served(
     entries = served_entries(by_source, request_id)
     if entries:
         background.add_task(writer.submit, entries)
+    metrics: Metrics = request.app.state.metrics
     metrics.count_served(item_type, sum(len(v) for v in by_source.values()))
     response.headers["X-Model-Version"] = version
     response.headers["X-Request-ID"] = request_id
@@ -183,12 +195,12 @@ def _version(result: Any, rec: Any) -> str:
 
 @router.post("/jobs", response_model=Recommendations, summary="Jobs for one worker")
 async def recommend_jobs(
-    req: JobRequest, role: RoleDep, rec: RecommenderDep, metrics: MetricsDep,
+    req: JobRequest, rec: RecommenderDep,
     background: BackgroundTasks, response: Response, request: Request,
 ) -> Any:
     loc: list[str | int] = ["body", "worker_id"] if req.worker_id else ["body", "profile"]
 
-    _portal_may_not_name(role, req.worker_id)
+    _portal_may_not_name(_role(request), req.worker_id)
 
     def work() -> Any:  # an unknown worker id is the recommender's NotFoundError (404): one store read, not two
         try:
@@ -197,18 +209,18 @@ async def recommend_jobs(
             raise _library_error(exc, loc, req.worker_id) from exc
 
     result = await run_compute(request, work)
-    _served(background, response, request, metrics, {"store" if req.worker_id else "profile": [result]}, "job", _version(result, rec))
+    _served(background, response, request, {"store" if req.worker_id else "profile": [result]}, "job", _version(result, rec))
     return result
 
 
 @router.post("/courses", response_model=Recommendations, summary="Courses for one worker")
 async def recommend_courses(
-    req: CourseRequest, role: RoleDep, rec: RecommenderDep, metrics: MetricsDep,
+    req: CourseRequest, rec: RecommenderDep,
     background: BackgroundTasks, response: Response, request: Request,
 ) -> Any:
     loc: list[str | int] = ["body", "worker_id"] if req.worker_id else ["body", "profile"]
 
-    _portal_may_not_name(role, req.worker_id)
+    _portal_may_not_name(_role(request), req.worker_id)
 
     def work() -> Any:
         try:
@@ -217,7 +229,7 @@ async def recommend_courses(
             raise _library_error(exc, loc, req.worker_id) from exc
 
     result = await run_compute(request, work)
-    _served(background, response, request, metrics, {"store" if req.worker_id else "profile": [result]}, "course", _version(result, rec))
+    _served(background, response, request, {"store" if req.worker_id else "profile": [result]}, "course", _version(result, rec))
     return result
 
 
@@ -232,13 +244,13 @@ async def recommend_courses(
     ),
 )
 async def recommend_batch(
-    req: BatchRequest, role: RoleDep, rec: RecommenderDep, metrics: MetricsDep,
+    req: BatchRequest, rec: RecommenderDep,
     settings: SettingsDep, background: BackgroundTasks, response: Response, request: Request,
 ) -> Any:
     if len(req.workers) > settings.max_batch_workers:
         msg = f"at most {settings.max_batch_workers} workers per batch (got {len(req.workers)}); split the batch"
         raise ApiError(422, "validation_error", msg, [ErrorItem(loc=["body", "workers"], msg=msg)])
-    if role == Role.portal and any(isinstance(w, str) for w in req.workers):
+    if _role(request) == Role.portal and any(isinstance(w, str) for w in req.workers):
         raise ApiError(403, "forbidden", "a portal key may only send inline profiles, not stored worker ids")
     extra = {"age_policy": req.age_policy} if req.age_policy is not None and req.item_type == "job" else {}
 
@@ -259,5 +271,5 @@ async def recommend_batch(
         by_source["store" if isinstance(w, str) else "profile"].append(r)
     served = [r for r in data if not isinstance(r, BatchEntryError)]
     version = _version(served[0], rec) if served else str(getattr(rec, "version", ""))
-    _served(background, response, request, metrics, by_source, req.item_type, version)
+    _served(background, response, request, by_source, req.item_type, version)
     return {"model_version": version, "data": data, "count": len(data), "failed": len(data) - len(served)}
