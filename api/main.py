@@ -18,7 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import SQLAlchemyError
 
 import recommender.served_log  # noqa: F401  (defines its table on the store's metadata before the store creates tables)
-from api.compute import busy, install_limiters
+from api.compute import busy, close_limiters, install_limiters
 from api.deps import StoreDep, allow
 from api.errors import install_handlers
 from api.edge import EdgeMiddleware
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
         finally:
             await holder.stop()
             await anyio.to_thread.run_sync(served.flush)  # lists queued by the last requests
+            close_limiters(app)
             store.dispose()
 
     app = FastAPI(
