@@ -42,6 +42,8 @@ PRESCORE_FEATURES: tuple[str, ...] = (
     "wage_known",
 )
 _EARTH_KM = 6371.0088
+_NO_DAY = np.datetime64("1970-01-01", "D")  # pre-score features do not depend on the date
+_WAGE_RANGE = (1e-30, 1e30)  # expected wages for which log(wage_mid / e) is finite exactly when wage_mid is finite and > 0
 
 
 def _haversine(lat1: np.ndarray | float, lon1: np.ndarray | float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
@@ -50,6 +52,39 @@ def _haversine(lat1: np.ndarray | float, lon1: np.ndarray | float, lat2: np.ndar
     dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
     return 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def _column_entries(csc: sp.csc_matrix, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stored entries of columns ``cols`` of ``csc``, column after column: (rows, values, count per column)."""
+    starts, ends = csc.indptr[cols], csc.indptr[cols + 1]
+    counts = ends - starts
+    total = int(counts.sum())
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    idx = np.repeat(starts, counts) + offsets
+    return csc.indices[idx], csc.data[idx], counts
+
+
+def _few_columns(csc: sp.csc_matrix, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_column_entries`` by slices (quicker for the handful of columns of one worker's row), rows as intp
+    (numpy indexes with them several times; with int32 each indexing converts them first)."""
+    if len(cols) > 32:
+        rows, data, counts = _column_entries(csc, cols)
+        return rows.astype(np.intp, copy=False), data, counts
+    bounds = csc.indptr[np.concatenate([cols, cols + 1])].tolist()
+    k = len(cols)
+    parts = [(a, b) for a, b in zip(bounds[:k], bounds[k:], strict=True)]
+    rows = np.concatenate([csc.indices[a:b] for a, b in parts]).astype(np.intp, copy=False)
+    data = np.concatenate([csc.data[a:b] for a, b in parts])
+    return rows, data, np.array([b - a for a, b in parts], dtype=np.intp)
+
+
+def _row_dense(m: sp.csr_matrix, row: int) -> np.ndarray:
+    """Row ``row`` of a CSR matrix as a dense vector, as ``m[row].todense()`` gives it (duplicates summed)."""
+    out = np.zeros(m.shape[1], dtype=m.dtype)
+    lo, hi = m.indptr[row], m.indptr[row + 1]
+    if hi > lo:
+        np.add.at(out, m.indices[lo:hi], m.data[lo:hi])
+    return out
 
 
 def _column_sums(items: Any, name: str, x: np.ndarray) -> np.ndarray:
@@ -66,24 +101,45 @@ def _column_sums(items: Any, name: str, x: np.ndarray) -> np.ndarray:
     dtype = np.result_type(m.dtype, x.dtype)
     if not m.has_sorted_indices or dtype not in (np.float32, np.float64):
         return np.asarray(m @ x).ravel()
-    csc = derived_csc(items, name)
     cols = np.flatnonzero(x)
     if len(cols) == 0:
         return np.zeros(n_rows, dtype=dtype)
-    starts, ends = csc.indptr[cols], csc.indptr[cols + 1]
-    counts = ends - starts
-    total = int(counts.sum())
-    if total == 0:
+    rows, data, counts = _column_entries(derived_csc(items, name), cols)
+    if len(rows) == 0:
         return np.zeros(n_rows, dtype=dtype)
-    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    idx = np.repeat(starts, counts) + offsets
-    rows = csc.indices[idx]
-    terms = csc.data[idx].astype(dtype) * np.repeat(x[cols].astype(dtype), counts)
+    terms = data.astype(dtype) * np.repeat(x[cols].astype(dtype), counts)
     if dtype == np.float64:
         return np.bincount(rows, weights=terms, minlength=n_rows)
     out = np.zeros(n_rows, dtype=dtype)
     np.add.at(out, rows, terms)
     return out
+
+
+def top_n(scores: np.ndarray, n: int) -> np.ndarray:
+    """``np.argsort(-scores, kind="stable")[:n]``: the ``n`` best, ties in index order, without sorting them all.
+
+    A strided sample of the scores gives a cut that some ``2 n`` of them pass (on
+    average); only those are sorted. Whenever fewer than ``n`` pass, the exact
+    ``n``-th value is the cut. Every score at least as good as the ``n``-th best
+    passes either cut, and the passing ones keep their index order, so the stable
+    sort of them starts with exactly the full stable sort's first ``n`` (NaN last
+    in both).
+    """
+    y = -np.asarray(scores, dtype=np.float64)
+    m = len(y)
+    if n <= 0:
+        return np.zeros(0, dtype=np.intp)
+    if m <= 4 * n:
+        return np.argsort(y, kind="stable")[:n]
+    step = max(1, m // 2048)
+    sample = y[::step]
+    q = min(len(sample) - 1, (2 * n * len(sample)) // m + 8)
+    keep = np.flatnonzero(y <= np.partition(sample, q)[q])
+    if len(keep) < n:
+        keep = np.flatnonzero(y <= np.partition(y, n - 1)[n - 1])
+        if len(keep) < n:  # fewer than n scores that are not NaN
+            return np.argsort(y, kind="stable")[:n]
+    return keep[np.argsort(y[keep], kind="stable")[:n]]
 
 
 def _rowwise_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
@@ -181,7 +237,148 @@ class PreScorer(BaseEstimator):
         return self
 
     def score(self, pairs: PairSet, scope: np.ndarray) -> np.ndarray:
+        """``features(pairs, scope) @ coef_ + intercept_``; one worker's pairs take :meth:`score_one`'s path."""
+        n = len(pairs)
+        if n and bool((pairs.w == pairs.w[0]).all()):
+            fast = self._score_one(pairs.workers, int(pairs.w[0]), pairs.items, pairs.i, scope)
+            if fast is not None:
+                return fast
         return self.features(pairs, scope) @ self.coef_ + self.intercept_
+
+    def score_one(self, workers: Any, items: Any, items_idx: np.ndarray, scope: np.ndarray, *, worker: int = 0) -> np.ndarray:
+        """The score of worker row ``worker`` against items ``items_idx`` (valid row positions), as
+        ``score(PairSet.one_to_many(workers, items, day, worker=worker, items_idx=items_idx), scope)``
+        gives it (to ~1e-15: the same terms summed in another order), without building the pairs.
+
+        The linear score splits into parts that cost far less than the eight feature columns:
+
+        - per item, independent of the worker (cached per block and coefficients): the wage term
+          ``coef * log(wage_mid) + coef_known`` of items with a positive wage; the worker adds
+          ``-coef * log(expected_wage)`` on those items (both vanish when the expected wage is
+          unknown: the ratio is then NaN for every item);
+        - per distinct item place: distance, and per scope code the scope terms, one small table;
+        - skill IDF overlap, cosine and occupation match, non-zero only on the items sharing a
+          skill or occupation column with the worker: computed on those entries (the same sums
+          as :meth:`features`, float32 where it sums in float32) and scattered.
+
+        Any input this does not cover (no fitted IDF, non-float32 matrices, unsorted indices,
+        scope codes outside 0-2, an expected wage that is zero, negative, infinite or extreme)
+        goes through :meth:`features`.
+        """
+        idx = np.asarray(items_idx, dtype=np.intp).ravel()
+        fast = self._score_one(workers, int(worker), items, idx, scope)
+        if fast is not None:
+            return fast
+        pairs = PairSet(workers, items, np.full(len(idx), worker, dtype=np.intp), idx, _NO_DAY)
+        return self.features(pairs, scope) @ self.coef_ + self.intercept_
+
+    def _serving_tables(self, items: Any) -> tuple[np.ndarray, ...] | None:
+        """Per item (cached per block and fitted coefficients): wage term, place group, place-and-wage key,
+        skill norm and IDF mass; ``None`` when the block's matrices are not what the fast path assumes."""
+        idf = self.idf_
+        coef = np.asarray(self.coef_, dtype=np.float64)
+        key = ("prescore-serving", coef.tobytes(), float(self.intercept_), idf.tobytes())
+
+        def build() -> tuple[np.ndarray, ...] | None:
+            sk, occ = items.skills, items.occupations
+            if sk.dtype != np.float32 or occ.dtype != np.float32 or not (sk.has_sorted_indices and occ.has_sorted_indices):
+                return None
+            wage = np.asarray(items.num["wage_mid"], dtype=np.float64)
+            with np.errstate(invalid="ignore"):
+                known = np.isfinite(wage) & (wage > 0)  # log(wage / e) is finite, for any e in _WAGE_RANGE
+            c_ratio, c_known = coef[PRESCORE_FEATURES.index("log_wage_ratio")], coef[PRESCORE_FEATURES.index("wage_known")]
+            wage_term = np.where(known, c_ratio * np.log(np.where(known, wage, 1.0)) + c_known, 0.0)
+            _, inverse, _, _ = region_groups(items)
+            group = inverse.astype(np.intp)
+            jn, j_idf = self._item_stats(items, idf)
+            # the skill terms' per-item factors: idf_overlap = overlap / j_idf, cosine = dot / (jn * |w|),
+            # both 0 where the item's IDF mass or norm is not positive
+            with np.errstate(divide="ignore"):
+                per_overlap = np.where(j_idf > 0, coef[0] / np.where(j_idf > 0, j_idf, 1), 0.0)
+                per_dot = np.where(jn > 0, coef[1] / np.where(jn > 0, jn, 1).astype(np.float64), 0.0)
+            # row offsets into the per-request tables: [place, scope] and [place, wage known, scope]
+            return wage_term, group * 3, (group * 2 + known) * 3, per_overlap, per_dot
+
+        return items._cached(key, build)
+
+    def _score_one(self, W: Any, wrow: int, J: Any, idx: np.ndarray, scope: np.ndarray) -> np.ndarray | None:
+        if not hasattr(self, "idf_") or W.skills.dtype != np.float32 or W.occupations.dtype != np.float32:
+            return None
+        n = len(idx)
+        sc = np.asarray(scope)
+        if sc.shape != (n,) or sc.dtype.kind not in "biu":
+            return None
+        if n == 0:
+            return np.zeros(0)
+        if sc.dtype.kind != "b" and (int(sc.min()) < 0 or int(sc.max()) > 2):
+            return None
+        tables = self._serving_tables(J)
+        if tables is None:
+            return None
+        wage_term, at_place, at_place_wage, per_overlap, per_dot = tables
+        coef = np.asarray(self.coef_, dtype=np.float64)
+        c = dict(zip(PRESCORE_FEATURES, coef.tolist(), strict=True))
+        expected = float(W.num["expected_wage"][wrow])
+        if expected != expected:
+            shift = None  # unknown: no wage terms on any item
+        elif _WAGE_RANGE[0] < expected < _WAGE_RANGE[1]:
+            shift = -c["log_wage_ratio"] * float(np.log(expected))
+        else:
+            return None
+        # per distinct place: distance (as features() computes it per region group) and scope
+        _, _, ulat, ulon = region_groups(J)
+        dist = _haversine(W.num["lat"][wrow], W.num["lon"][wrow], ulat, ulon)
+        place = c["log_distance_km"] * np.log1p(np.nan_to_num(dist, nan=500.0)) + float(self.intercept_)
+        by_scope = np.array([c["scope_local"], c["scope_province"], 0.0])
+        if shift is None:
+            table = (place[:, None] + by_scope[None, :]).ravel()
+            at = at_place.take(idx)
+            at += sc
+            out = table.take(at)
+        else:
+            table = (place[:, None, None] + np.array([0.0, shift])[None, :, None] + by_scope[None, None, :]).ravel()
+            at = at_place_wage.take(idx)
+            at += sc
+            out = table.take(at)
+            out += wage_term.take(idx)
+        sparse = self._sparse_terms(W, wrow, J, c["occupation_match"], per_overlap, per_dot)
+        if sparse is not None:
+            out += sparse.take(idx)
+        return out
+
+    def _sparse_terms(self, W: Any, wrow: int, J: Any, c_occ: float, per_overlap: np.ndarray, per_dot: np.ndarray) -> np.ndarray | None:
+        """Skill overlap, cosine and occupation terms per item (dense over the block, non-zero only on the
+        items sharing a column with the worker); ``None`` when there are none.
+
+        The sums are those of :meth:`features` (``_column_sums``): the overlap in float64, the skill dot
+        product and the occupation match in float32, each row's terms in ascending column order.
+        """
+        n_items = len(J)
+        out = None
+        w_dense = _row_dense(W.skills, wrow)
+        cols = np.flatnonzero(w_dense)
+        if len(cols):
+            rows, data, counts = _few_columns(derived_csc(J, "skills"), cols)
+            if len(rows):
+                out = np.bincount(rows, weights=data * np.repeat((w_dense * self.idf_)[cols], counts), minlength=n_items)
+                dot = np.zeros(n_items, dtype=np.float32)
+                np.add.at(dot, rows, data.astype(np.float32) * np.repeat(w_dense[cols], counts))
+                wn = float(np.sqrt((w_dense**2).sum()))
+                term = out[rows] * per_overlap[rows]
+                if wn > 0:
+                    term += dot[rows] * per_dot[rows] / wn
+                out[rows] = term  # every entry of a row writes the same value (all read before any write)
+        w_occ = _row_dense(W.occupations, wrow)
+        cols = np.flatnonzero(w_occ)
+        if len(cols):
+            rows, data, counts = _few_columns(derived_csc(J, "occupations"), cols)
+            if len(rows):
+                occ = np.zeros(n_items, dtype=np.float32)
+                np.add.at(occ, rows, data.astype(np.float32) * np.repeat(w_occ[cols], counts))
+                if out is None:
+                    out = np.zeros(n_items)
+                out[rows] += c_occ * occ[rows].astype(np.float64)  # the same value per entry of a row
+        return out
 
 
 def _tree_sum(model: Any, X: np.ndarray) -> np.ndarray | None:

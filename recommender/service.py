@@ -37,6 +37,7 @@ from recommender.features.workers import ROW_COLUMNS, worker_columns, worker_row
 from recommender.io.reader import RawTable
 from recommender.io.validate import validate_row, validate_table
 from recommender.policy import SCOPE_REQUESTS, ExposureLedger, PolicyConfig, rerank, rerank_arrays
+from recommender.ranking import top_n
 from recommender.regions import SCOPE_NAMES, RegionIndex
 from recommender.registry import Registry
 from recommender.schemas import Recommendations, RecommendedItem, WorkerProfile
@@ -499,14 +500,10 @@ class Recommender:
             return _RankedJobs.empty(), np.zeros((0, 0))
         model = self.bundle.jobs
         with limit_threads(1):
-            pairs = PairSet.one_to_many(w.block, self.world.jobs, as_of, items_idx=cand)
-            pre = model.prescorer.score(pairs, feas_scope)
-            n_keep = self.settings.max_candidates
-            if len(pre) > n_keep:
-                top = np.argpartition(-pre, n_keep - 1)[:n_keep]
-                top = top[np.argsort(-pre[top], kind="stable")]
-            else:
-                top = np.argsort(-pre, kind="stable")
+            # the pre-score of one worker without building its pairs; the best max_candidates,
+            # best first and ties in job order (as the offline evaluation keeps them)
+            pre = model.prescorer.score_one(w.block, self.world.jobs, cand, feas_scope)
+            top = top_n(pre, self.settings.max_candidates)
             sub = cand[top]
             sub_pairs = PairSet.one_to_many(w.block, self.world.jobs, as_of, items_idx=sub)
             X = model.ranker.featurizer_.transform(sub_pairs)

@@ -22,6 +22,7 @@ from recommender.candidates import candidates_for, check_pairs, to_days
 from recommender.evaluation.metrics import catalogue_coverage, per_worker_metrics
 from recommender.features import PairSet
 from recommender.policy import PolicyConfig, rerank
+from recommender.ranking import top_n
 from recommender.regions import SCOPE_NAMES
 from recommender.training.jobs import JobModel
 from recommender.training.world import EncodedWorld, positions
@@ -84,7 +85,7 @@ def model_ranking(
     as_of = np.datetime64("1970-01-01", "D") + np.timedelta64(q.day, "D")
     pairs = PairSet.one_to_many(world.workers, world.jobs, as_of, worker=q.w, items_idx=cand)
     pre = model.prescorer.score(pairs, scope)
-    keep = np.argsort(-pre, kind="stable")[:max_candidates]
+    keep = top_n(pre, max_candidates)  # == np.argsort(-pre, kind="stable")[:max_candidates]
     sub = PairSet.one_to_many(world.workers, world.jobs, as_of, worker=q.w, items_idx=cand[keep])
     scores = model.ranker.predict(sub)
     return keep, scores
