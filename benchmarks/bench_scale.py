@@ -26,6 +26,17 @@ Steps, each timed and printed:
 picks the store the recommendations read (``sqlite`` by default: same for both paths).
 
     python benchmarks/bench_scale.py --workers 20000 --skip-pg --skip-recommend --train-pairs
+
+``--store URL --models DIR`` runs step 4 only, over an existing store and model registry
+(no generation, import or training), and ``--processes`` takes a list: one process against
+LocalClusters of 1 and 2 processes on the same sample of a 20,000-worker store:
+
+    python benchmarks/bench_scale.py --store sqlite:////tmp/world-20000.db --models /tmp/models-20000 \
+        --workers-sample 2000 --processes 1,2
+
+Each Dask line gives the start-up (cluster, then the Recommender loaded on every
+worker), workers/s without and with the start-up, per process, and the Dask
+workers' CPU seconds (user + system) and minor page faults over the timed batch.
 """
 
 from __future__ import annotations
@@ -120,12 +131,78 @@ def training_pairs_step(url: str, processes: int, negatives: int, seed: int) -> 
     store.dispose()
 
 
+def _usage() -> tuple[float, int]:
+    """CPU seconds (user + system) and minor page faults of the calling process so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime, r.ru_minflt
+
+
+def recommend_step(db: str, models: Path, workers_sample: int, seed: int, processes: list[int], label: str, *, dask: bool = True) -> None:
+    """Batch recommendations for a sample of the store's workers: in this process, then on LocalClusters."""
+    from recommender.distributed.batch import iter_recommend, pinned_spec
+    from recommender.distributed.cluster import close, connect
+    from recommender.service import Recommender
+    from recommender.settings import Settings
+    from recommender.store import Store
+
+    settings = Settings(db=db, models=models)
+    store = Store(db, create=False)
+    ids = store.keys("workers").to_numpy(dtype=object)
+    rng = np.random.default_rng(seed)
+    n_sample = len(ids) if workers_sample <= 0 else min(workers_sample, len(ids))
+    sample = ids[np.sort(rng.choice(len(ids), n_sample, replace=False))].tolist()
+    print(f"batch recommendations: {n_sample:,} of {len(ids):,} workers, jobs, k=10, exposure caps on, store {label}; "
+          f"load average {load_average()}", flush=True)
+
+    t0 = time.perf_counter()
+    rec = Recommender.load(settings, store=store)
+    load_s = time.perf_counter() - t0
+    as_of = rec.default_as_of()
+    cpu0, _ = _usage()
+    t0 = time.perf_counter()
+    out = rec.recommend_batch(sample, k=10, as_of=as_of)
+    s = time.perf_counter() - t0
+    cpu = _usage()[0] - cpu0
+    ok = sum(1 for r in out if not isinstance(r, Exception))
+    rate1 = n_sample / s
+    print(f"  single process: load {load_s:.1f} s; {n_sample:,} workers in {s:.1f} s = {rate1:,.1f} workers/s, "
+          f"{n_sample / (s + load_s):,.1f} with the load ({ok:,} with lists; CPU {cpu:.1f} s); "
+          f"all {len(ids):,} would take {len(ids) / rate1 / 3600:.2f} h; load average {load_average()}", flush=True)
+    del rec, out
+
+    for n_procs in processes if dask else []:
+        t0 = time.perf_counter()
+        client = connect("local", n_workers=n_procs, threads_per_worker=1)
+        cluster_s = time.perf_counter() - t0
+        spec = pinned_spec(settings)
+        # warm-up: load the Recommender on every worker (the plugin)
+        list(iter_recommend(client, sample[:n_procs], spec, k=10, as_of=as_of, partition_size=1, output="rows"))
+        start_s = time.perf_counter() - t0
+        before = client.run(_usage)
+        t0 = time.perf_counter()
+        rows = 0
+        for _, _, (frame, _errors) in iter_recommend(client, sample, spec, k=10, as_of=as_of, output="rows"):
+            rows += len(frame)
+        s = time.perf_counter() - t0
+        after = client.run(_usage)
+        cpu = sum(after[w][0] - before[w][0] for w in after)
+        faults = sum(after[w][1] - before[w][1] for w in after)
+        rate2 = n_sample / s
+        print(f"  Dask LocalCluster({n_procs} processes): start {start_s:.1f} s (cluster {cluster_s:.1f} s, then the loads); "
+              f"{n_sample:,} workers in {s:.1f} s = {rate2:,.1f} workers/s ({rate2 / n_procs:,.1f} per process), "
+              f"{n_sample / (s + start_s):,.1f} with the start ({rows:,} rows); workers' CPU {cpu:.1f} s, "
+              f"{faults / n_sample:,.0f} minor page faults per recommendation; all {len(ids):,} would take {len(ids) / rate2 / 3600:.2f} h; "
+              f"speed-up {rate2 / rate1:.2f}x; load average {load_average()}", flush=True)
+        close(client)
+    store.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers-sample", type=int, default=2_000, help="workers to recommend for (0 = all)")
-    parser.add_argument("--processes", type=int, default=2, help="LocalCluster processes")
+    parser.add_argument("--processes", default="2", help="LocalCluster processes; a list such as 1,2 runs one cluster of each size")
     parser.add_argument("--pg", default=os.environ.get("RECOMMENDER_TEST_PG", DEFAULT_PG), help="PostgreSQL URL")
     parser.add_argument("--dir", type=Path, help="working folder (default: a temporary one)")
     parser.add_argument("--world", type=Path, help="an already generated world to use instead of generating one")
@@ -137,7 +214,17 @@ def main() -> None:
     parser.add_argument("--skip-recommend", action="store_true", help="no model training and no batch recommendations")
     parser.add_argument("--train-pairs", action="store_true", help="time the training pairs and features, one process vs Dask")
     parser.add_argument("--negatives", type=int, default=6, help="negatives per query for --train-pairs")
+    parser.add_argument("--store", help="recommend over this existing store (URL) only: no generation, import or training")
+    parser.add_argument("--models", type=Path, help="with --store: the model registry holding the promoted model")
     args = parser.parse_args()
+    processes = [int(p) for p in str(args.processes).split(",") if p.strip()]
+    if args.store is not None:
+        if args.models is None:
+            parser.error("--store needs --models")
+        print(f"machine: {os.cpu_count()} cores; load average at start {load_average()}", flush=True)
+        recommend_step(args.store, args.models, args.workers_sample, args.seed, processes, "store", dask=not args.skip_dask)
+        print(f"load average at end {load_average()}; peak resident memory of this process {peak_rss_mb():,.0f} MB", flush=True)
+        return
 
     from recommender.world import generate_world
 
@@ -171,17 +258,14 @@ def main() -> None:
 
         if args.train_pairs:
             imported_sqlite = not args.skip_sqlite or args.recommend_db == "sqlite"
-            training_pairs_step(sqlite_url if imported_sqlite or pg_url is None else pg_url, args.processes, args.negatives, args.seed)
+            training_pairs_step(sqlite_url if imported_sqlite or pg_url is None else pg_url, max(processes), args.negatives, args.seed)
         if args.skip_recommend:
             print(f"load average at end {load_average()}; peak resident memory of this process {peak_rss_mb():,.0f} MB", flush=True)
             return
 
         # ---- a model (trained on the sample world) ----
-        from recommender.distributed.batch import pinned_spec
         from recommender.ingest import ingest
         from recommender.registry import Registry
-        from recommender.service import Recommender
-        from recommender.settings import Settings
         from recommender.snapshot import Snapshot
         from recommender.store import Store
         from recommender.training.pipeline import TrainConfig, train_and_register
@@ -192,52 +276,11 @@ def main() -> None:
         registry = Registry(tmp / "models")
         train_and_register(Snapshot.from_store(sample_store), registry, TrainConfig(negatives=6), evaluate=False)
         print(f"train on the sample world: {time.perf_counter() - t0:.1f} s", flush=True)
+        sample_store.dispose()
 
         db = pg_url if args.recommend_db == "pg" else sqlite_url
-        settings = Settings(db=db, models=registry.root)
-        store = Store(db)
-        ids = store.keys("workers").to_numpy(dtype=object)
-        rng = np.random.default_rng(args.seed)
-        n_sample = len(ids) if args.workers_sample <= 0 else min(args.workers_sample, len(ids))
-        sample = ids[np.sort(rng.choice(len(ids), n_sample, replace=False))].tolist()
-        print(f"batch recommendations: {n_sample:,} of {len(ids):,} workers, jobs, k=10, exposure caps on, store {args.recommend_db}", flush=True)
-
-        t0 = time.perf_counter()
-        rec = Recommender.load(settings, store=store)
-        load_s = time.perf_counter() - t0
-        as_of = rec.default_as_of()
-        t0 = time.perf_counter()
-        out = rec.recommend_batch(sample, k=10, as_of=as_of)
-        s = time.perf_counter() - t0
-        ok = sum(1 for r in out if not isinstance(r, Exception))
-        rate1 = n_sample / s
-        print(f"  single process: load {load_s:.1f} s; {n_sample:,} workers in {s:.1f} s = {rate1:,.1f} workers/s "
-              f"({ok:,} with lists); all {len(ids):,} would take {len(ids) / rate1 / 3600:.2f} h", flush=True)
-        del rec, out
-
-        if not args.skip_dask:
-            from recommender.distributed.batch import iter_recommend
-            from recommender.distributed.cluster import close, connect
-
-            t0 = time.perf_counter()
-            client = connect("local", n_workers=args.processes, threads_per_worker=1)
-            spec = pinned_spec(settings)
-            # warm-up: start the cluster and load the Recommender on every worker (the plugin)
-            list(iter_recommend(client, sample[: args.processes], spec, k=10, as_of=as_of, partition_size=1, output="rows"))
-            start_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            rows = 0
-            for _, _, (frame, _errors) in iter_recommend(client, sample, spec, k=10, as_of=as_of, output="rows"):
-                rows += len(frame)
-            s = time.perf_counter() - t0
-            rate2 = n_sample / s
-            print(f"  Dask LocalCluster({args.processes} processes): start + load {start_s:.1f} s; {n_sample:,} workers in {s:.1f} s "
-                  f"= {rate2:,.1f} workers/s ({rows:,} rows); all {len(ids):,} would take {len(ids) / rate2 / 3600:.2f} h; "
-                  f"speed-up {rate2 / rate1:.2f}x", flush=True)
-            close(client)
+        recommend_step(db, registry.root, args.workers_sample, args.seed, processes, args.recommend_db, dask=not args.skip_dask)
         print(f"load average at end {load_average()}; peak resident memory of this process {peak_rss_mb():,.0f} MB", flush=True)
-        store.dispose()
-        sample_store.dispose()
     finally:
         if schema is not None:
             import sqlalchemy as sa

@@ -94,6 +94,107 @@ def test_shares_add_up_to_the_cap():
         assert all((shares(caps, a, b, n) >= 0).all() for a, b in partitions(n, size))
 
 
+def test_partition_ledger_keeps_the_sequential_full_set_up_to_date():
+    """_PartitionLedger.full() is ExposureLedger's rule (shown >= cap) plus the jobs whose share is 0,
+    maintained by record() instead of rebuilt per worker."""
+    from recommender.distributed.batch import _PartitionLedger
+    from recommender.policy import ExposureLedger, PolicyConfig
+
+    rng = np.random.default_rng(3)
+    items = [f"J{i}" for i in range(40)]
+    capacity = dict(zip(items, rng.integers(0, 4, len(items)).tolist(), strict=True))
+    closed = {i for i, n in capacity.items() if n <= 0}
+    ledger = _PartitionLedger(PolicyConfig(), dict(capacity))
+    for _ in range(80):
+        assert ledger.full() == ExposureLedger.full(ledger) | closed
+        ledger.record(rng.choice(items + ["NOT-IN-POOL"], size=int(rng.integers(0, 6))).tolist())  # repeats included
+    assert ledger.full() == ExposureLedger.full(ledger) | closed
+    assert len(ledger.full()) > len(closed)
+
+
+def test_a_partition_refuses_other_jobs_than_the_client_saw(spec, recommender_service, worker_ids):
+    from recommender.distributed.batch import job_capacities, job_digest, score_partition
+    from recommender.errors import RecommenderError
+
+    _, caps = job_capacities(recommender_service)
+    kw = dict(start=0, total=3, caps=caps, item_type="job", k=5, scope="all", as_of="2024-06-01", age_policy=None)
+    assert len(score_partition(spec, worker_ids[:3], jobs=job_digest(recommender_service), **kw)) == 3
+    with pytest.raises(RecommenderError, match="jobs changed"):
+        score_partition(spec, worker_ids[:3], jobs="another pool", **kw)
+
+
+def test_a_worker_loads_while_a_writer_holds_the_sqlite_lock(tmp_path, sample_store, sample_settings, recommender_service, worker_ids):
+    """The worker's snapshot read is a read transaction (SnapshotReadStore), not BEGIN IMMEDIATE: it neither
+    waits for a writer (the Dask processes of a host load side by side) nor sees the writer's uncommitted rows."""
+    import sqlite3
+
+    from recommender.distributed import batch
+    from recommender.store import Store
+
+    path = tmp_path / "copy.db"
+    src = sqlite3.connect(sample_store.engine.url.database)
+    dst = sqlite3.connect(path)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    Store(f"sqlite:///{path}", create=False).dispose()  # (WAL mode, as every store connection sets it)
+    writer = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE jobs SET title = 'uncommitted'")
+        settings = sample_settings.model_copy(update={"db": f"sqlite:///{path}"})
+        spec = batch.RecommenderSpec(settings, recommender_service.version)
+        rec = batch._load_recommender(spec, wait_seconds=0.0)  # would wait for the writer, then fail, under BEGIN IMMEDIATE
+        assert "uncommitted" not in set(rec.snapshot.jobs["title"])
+        assert isinstance(rec.store, batch.SnapshotReadStore)
+        as_of = recommender_service.default_as_of()
+        assert lists(rec.recommend_batch(worker_ids[:20], k=10, as_of=as_of)) == lists(
+            recommender_service.recommend_batch(worker_ids[:20], k=10, as_of=as_of))
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_malloc_thresholds_of_a_nanny_spawned_process_are_restored():
+    """A Dask nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536: every array above 128 KiB is then
+    mmap'd and faulted in afresh. restore_malloc_thresholds() brings the page faults back to those of one process."""
+    import platform
+    import subprocess
+    import sys
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc only")
+    code = (
+        "import resource, numpy as np\n"
+        "from recommender.distributed.cluster import restore_malloc_thresholds\n"
+        "def faults():\n"
+        "    r0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+        "    for _ in range(200):\n"
+        "        np.ones(1 << 17).sum()\n"
+        "    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - r0\n"
+        "before = faults(); ok = restore_malloc_thresholds(); faults(); after = faults()\n"
+        "print(before, ok, after)\n"
+    )
+    import os
+
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+    before, ok, after = int(out[0]), out[1], int(out[2])
+    assert ok == "True"
+    assert before > 10_000 and after < before / 10, (before, after)
+
+
+def test_dask_workers_restore_their_malloc_thresholds(client):
+    import os
+    import platform
+
+    from recommender.distributed.cluster import restore_malloc_thresholds
+
+    if platform.libc_ver()[0] != "glibc" or not all(client.run(lambda: "MALLOC_TRIM_THRESHOLD_" in os.environ).values()):
+        pytest.skip("glibc workers started with MALLOC_TRIM_THRESHOLD_ only")
+    assert all(client.run(restore_malloc_thresholds).values())
+
+
 def test_cli_cluster_local_writes_the_single_process_file(tmp_path, sample_settings, worker_ids, monkeypatch):
     from recommender.cli import main
     from recommender.settings import get_settings

@@ -28,9 +28,17 @@ ordinary sequential ledger on its shares. What that guarantees:
   whole batch (each partition gets its share) instead of going to the first
   workers in file order.
 
-The job ids and caps are computed once (on one worker) and sent to every
-partition; a worker whose store shows other jobs refuses to score (the store's
-jobs changed during the run).
+The caps are computed once (on one worker) and sent to every partition with a
+digest of the job ids they belong to; a worker whose store shows other jobs
+refuses to score (the store's jobs changed during the run).
+
+What a worker process does differently from one process, and must not (see
+docs/scale.md, "Dask per-process rate"): it restores glibc's malloc thresholds
+(the nanny's ``MALLOC_TRIM_THRESHOLD_`` made every large array a fresh mmap),
+keeps the partition ledger's full set up to date instead of rebuilding it per
+worker, hands the Recommender the batch date as a ``datetime.date``, and reads
+its snapshot in a read transaction (:class:`SnapshotReadStore`), not under the
+writers' lock.
 """
 
 from __future__ import annotations
@@ -39,7 +47,9 @@ import datetime as dt
 import hashlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +57,12 @@ import numpy as np
 import pandas as pd
 from distributed import WorkerPlugin
 
+from recommender.distributed.cluster import restore_malloc_thresholds
+from recommender.distributed.rows import OUTPUT_COLUMNS, to_rows  # noqa: F401 - re-exported
 from recommender.errors import RecommenderError
 from recommender.policy import ExposureLedger
-from recommender.distributed.rows import OUTPUT_COLUMNS, to_rows  # noqa: F401 - re-exported
 from recommender.settings import Settings
-
+from recommender.store import Store
 
 
 @dataclass(frozen=True)
@@ -73,27 +84,55 @@ _CACHE: dict[str, Any] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-LOCKED_WAIT_SECONDS = 1_800.0  # how long a worker waits for another one's snapshot read of a SQLite store
+LOCKED_WAIT_SECONDS = 1_800.0  # how long a worker waits while its store reports "database is locked"
+
+
+class SnapshotReadStore(Store):
+    """The store of a Dask worker's Recommender, which only reads: its snapshot read
+    (``Store.begin``) is a read-only transaction instead of the writers' lock.
+
+    ``Store.begin`` serialises writers from the start (``BEGIN IMMEDIATE`` on
+    SQLite, a transaction-level advisory lock on PostgreSQL), and
+    ``Snapshot.from_store`` reads through it, so the Dask processes of a host
+    used to load their Recommender one after the other (111 s for 2 processes
+    on the 1 M-worker SQLite store, 300 s on PostgreSQL). A read transaction
+    gives the same consistent view of all tables without the lock: a deferred
+    ``BEGIN`` on SQLite (in WAL mode readers neither wait for a writer nor block
+    one; the view is fixed at the first read), ``REPEATABLE READ, READ ONLY`` on
+    PostgreSQL (one snapshot for the whole transaction). An import running at
+    the same time is seen either entirely or not at all, as before.
+    """
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, create=False)
+
+    @contextmanager
+    def begin(self) -> Iterator[Any]:
+        with self.engine.begin() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN")
+            elif self.dialect == "postgresql":
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield conn
 
 
 def _load_recommender(spec: RecommenderSpec, *, wait_seconds: float = LOCKED_WAIT_SECONDS) -> Any:
-    """``Recommender.load``, waiting while another process holds the SQLite store's lock.
+    """``Recommender.load`` over a :class:`SnapshotReadStore`, waiting while the store reports itself locked.
 
-    A snapshot read takes the store's transaction lock (``BEGIN IMMEDIATE`` on
-    SQLite), so the Dask workers of one host load one after the other; on a
-    1 M-worker store a load takes longer than SQLite's 30 s busy timeout, and
-    the next worker would fail with "database is locked" instead of waiting.
+    The snapshot read no longer takes the writers' lock, so the workers of one host
+    load side by side; "database is locked" can still come from SQLite (switching
+    a file to WAL, a writer's checkpoint), and a worker then waits (with backoff,
+    ``wait_seconds`` at most) instead of failing after the 30 s busy timeout.
     """
     import sqlalchemy.exc
 
     from recommender.service import Recommender
-    from recommender.store import Store
 
     deadline = time.monotonic() + wait_seconds
     pause = 1.0
     while True:
         try:
-            return Recommender.load(spec.settings, store=Store(spec.settings.db, create=False), version=spec.version)
+            return Recommender.load(spec.settings, store=SnapshotReadStore(spec.settings.db), version=spec.version)
         except sqlalchemy.exc.OperationalError as exc:
             if "database is locked" not in str(exc) or time.monotonic() + pause > deadline:
                 raise
@@ -107,10 +146,27 @@ def worker_recommender(spec: RecommenderSpec) -> Any:
     with _CACHE_LOCK:
         rec = _CACHE.get(key)
         if rec is None:
+            restore_malloc_thresholds()  # before the load: its frames are allocated under the same rule
             _CACHE.clear()
             rec = _load_recommender(spec)
             _CACHE[key] = rec
         return rec
+
+
+_JOB_DIGESTS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def job_digest(rec: Any) -> str:
+    """A digest of the Recommender's job ids in pool order (computed once per Recommender:
+    its jobs are fixed for its life). Partitions compare it with the client's instead of
+    comparing every job id (200,000 at 1 M workers) per partition."""
+    hit = _JOB_DIGESTS.get(rec)
+    if hit is None:
+        ids = rec.world.job_pool.ids
+        h = hashlib.sha1(f"{len(ids)}\n".encode())
+        h.update("\x1f".join(map(str, ids.tolist())).encode("utf-8", "surrogatepass"))
+        hit = _JOB_DIGESTS[rec] = h.hexdigest()
+    return hit
 
 
 class RecommenderPlugin(WorkerPlugin):
@@ -122,19 +178,35 @@ class RecommenderPlugin(WorkerPlugin):
         self.spec = spec
 
     def setup(self, worker: Any) -> None:
+        restore_malloc_thresholds()
         worker_recommender(self.spec)
 
 
 class _PartitionLedger(ExposureLedger):
-    """The sequential ledger on this partition's shares of each job's cap (a share may be 0)."""
+    """The sequential ledger on this partition's shares of each job's cap (a share may be 0).
+
+    ``full()`` is the same set as ``ExposureLedger.full()`` plus the jobs whose share
+    is 0, kept up to date by ``record`` instead of rebuilt for every worker: rebuilding
+    it meant a pass over everything shown so far and a copy of the closed jobs (most
+    of the pool when partitions are small: ~15 ms per worker at 200,000 jobs). The set
+    returned is the ledger's own: read it, do not keep or change it.
+    """
 
     def __init__(self, cfg: Any, capacity: dict[str, int]) -> None:
         super().__init__(cfg)
         self.capacity = capacity
-        self._closed = {item for item, n in capacity.items() if n <= 0}
+        self._full = {item for item, n in capacity.items() if n <= 0}
 
     def full(self) -> set[str]:
-        return super().full() | self._closed
+        return self._full
+
+    def record(self, items: Iterable[str]) -> None:
+        items = list(items)
+        super().record(items)
+        shown, capacity = self.shown, self.capacity
+        for item in items:
+            if shown[item] >= capacity.get(item, 1):
+                self._full.add(item)
 
 
 def job_capacities(rec: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -153,9 +225,9 @@ def shares(caps: np.ndarray, start: int, stop: int, total: int) -> np.ndarray:
 
 def _batch_info(spec: RecommenderSpec, as_of: str | None) -> dict[str, Any]:
     rec = worker_recommender(spec)
-    ids, caps = job_capacities(rec)
+    _, caps = job_capacities(rec)
     day = str(pd.Timestamp(as_of).date()) if as_of is not None else str(rec.default_as_of())
-    return {"as_of": day, "ids": ids, "caps": caps}
+    return {"as_of": day, "jobs": job_digest(rec), "caps": caps}
 
 
 def recommend_sequential(
@@ -181,26 +253,32 @@ def score_partition(
     *,
     start: int,
     total: int,
-    job_ids: np.ndarray | None,
+    jobs: str | None,
     caps: np.ndarray | None,
     item_type: str,
     k: int,
     scope: str,
-    as_of: str,
+    as_of: str | dt.date,
     age_policy: str | None,
     output: str = "objects",
     lang: str = "zh",
 ) -> Any:
-    """Score one partition on the worker's cached Recommender (runs on a Dask worker)."""
+    """Score one partition on the worker's cached Recommender (runs on a Dask worker).
+
+    ``jobs`` is the :func:`job_digest` of the Recommender that computed ``caps``
+    (the caps are in its job-pool order); ``as_of`` is an ISO date.
+    """
+    restore_malloc_thresholds()
     rec = worker_recommender(spec)
     ledger = None
     if caps is not None and item_type == "job":
-        ids = rec.world.job_pool.ids
-        if len(ids) != len(job_ids) or not np.array_equal(np.asarray(ids, dtype=object), job_ids):
+        if jobs != job_digest(rec):
             raise RecommenderError("the store's jobs changed during the batch run: every partition must see the same jobs; run it again")
         part = shares(caps, start, start + len(workers), total)
-        ledger = _PartitionLedger(rec.policy, dict(zip(job_ids.tolist(), part.tolist(), strict=True)))
-    results = recommend_sequential(rec, workers, item_type=item_type, k=k, scope=scope, as_of=as_of, age_policy=age_policy, ledger=ledger)
+        ledger = _PartitionLedger(rec.policy, dict(zip(rec.world.job_pool.ids.tolist(), part.tolist(), strict=True)))
+    # a date, not its text: Recommender._day reads a dt.date without pandas (~0.7 ms per worker otherwise)
+    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    results = recommend_sequential(rec, workers, item_type=item_type, k=k, scope=scope, as_of=day, age_policy=age_policy, ledger=ledger)
     if output == "rows":
         return to_rows(workers, results, lang=lang)
     return results
@@ -255,16 +333,17 @@ def iter_recommend(
     plugin = RecommenderPlugin(spec)
     client.register_plugin(plugin, name="recommender-" + hashlib.sha1(spec.key().encode()).hexdigest()[:12])
     info = client.submit(_batch_info, spec, None if as_of is None else str(as_of), pure=False).result()
-    job_ids = caps_arr = None
+    jobs = caps_arr = None
     if caps and item_type == "job":
-        job_ids, caps_arr = client.scatter([info["ids"], info["caps"]], broadcast=True)
+        jobs = info["jobs"]
+        caps_arr = client.scatter(info["caps"], broadcast=True)
     parts = partitions(n, size)
     window = in_flight or max(2, n_procs * 3)
     pending: list[tuple[int, int, Any]] = []
 
     def submit(a: int, b: int) -> tuple[int, int, Any]:
         fut = client.submit(
-            score_partition, spec, list(workers[a:b]), start=a, total=n, job_ids=job_ids, caps=caps_arr,
+            score_partition, spec, list(workers[a:b]), start=a, total=n, jobs=jobs, caps=caps_arr,
             item_type=item_type, k=k, scope=scope, as_of=info["as_of"], age_policy=age_policy,
             output=output, lang=lang, pure=False,
         )

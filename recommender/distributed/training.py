@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recommender.distributed.cluster import restore_malloc_thresholds
 from recommender.features import JobPairFeatures, PairSet
 from recommender.training.jobs import JobModel, TrainingPairs, fit_job_model, sample_negatives, training_pairs
 
@@ -100,6 +101,7 @@ def _sample_group(
     view: SamplingView, group: list[tuple[list[int], pd.DataFrame, np.ndarray]], per_query: int
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """On a Dask worker: the partitions of one group, each with its own seeded generator (as in one process)."""
+    restore_malloc_thresholds()
     return [sample_negatives(view, q, per_query=per_query, rng=np.random.default_rng(s), exclude=ex)  # type: ignore[arg-type]
             for s, q, ex in group]
 
@@ -157,6 +159,7 @@ class FeatureBlocks:
 
 def _transform_slice(blocks: FeatureBlocks, w: np.ndarray, i: np.ndarray, as_of: np.ndarray) -> np.ndarray:
     """On a Dask worker: the (features x pairs) buffer of one slice (C-contiguous, as the featuriser builds it)."""
+    restore_malloc_thresholds()
     X = blocks.featurizer.transform(PairSet(blocks.workers, blocks.items, w, i, as_of))
     return np.ascontiguousarray(X.T)
 
@@ -203,6 +206,7 @@ class EvalState:
 def _rank_slice(state: EvalState, queries: list[Any], kw: dict[str, Any]) -> pd.DataFrame:
     from recommender.training.evaluate import rank_queries
 
+    restore_malloc_thresholds()
     return rank_queries(state.world, state.model, queries, baselines=state.baselines, **kw)
 
 
