@@ -38,7 +38,7 @@ from recommender.service import Recommender
 from recommender.settings import Settings
 from recommender.snapshot import Snapshot
 from recommender.store import Store
-from recommender.training.jobs import fit_job_model, older_worker_weights, training_pairs
+from recommender.training.jobs import fit_job_model, training_pairs
 from recommender.training.labels import JOB_GRADES, graded_pairs
 from recommender.training.pipeline import TrainConfig, train_and_register
 from recommender.training.world import EncodedWorld, Encoders
@@ -196,10 +196,9 @@ def training(args: argparse.Namespace, tmp: Path) -> None:
     tp.pairs.w, tp.pairs.i = tp.pairs.w[keep], tp.pairs.i[keep]
     tp.pairs.as_of = tp.pairs.as_of[keep] if tp.pairs.as_of.ndim else tp.pairs.as_of
     tp.y, tp.scope, tp.day = tp.y[keep], tp.scope[keep], tp.day[keep]
-    cfg = TrainConfig()  # as `recommender train` fits it: older-worker sample weights and correction included
+    cfg = TrainConfig()  # as `recommender train` fits it: older-worker correction included
     t0 = time.perf_counter()
-    sw = older_worker_weights(tp, world.worker_view.birth_year, weight=cfg.older_worker_weight, age=cfg.older_worker_age)
-    fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, sample_weight=sw, older_age=cfg.older_worker_age)
+    fit_job_model(tp, objective=cfg.objective, seed=cfg.seed, older_weight=cfg.older_worker_weight, older_age=cfg.older_worker_age)
     print(f"training the job ranker on {n:,} labelled pairs ({int((tp.y > 0).sum()):,} positive, "
           f"older-worker weight {cfg.older_worker_weight:g}): {time.perf_counter() - t0:.1f} s ({load_average()})")
 

@@ -125,16 +125,27 @@ def test_older_worker_correction_learns_older_workers_and_leaves_the_rest_alone(
     assert PairRanker(_Columns(names), older_shrink=0.0, **kw).fit(None, y, X=X).older_model_ is None
 
 
-def test_fit_job_model_reads_the_older_weight_from_the_sample_weights(world):
-    from recommender.training.jobs import fit_job_model, older_shrink, older_worker_weights
+def test_fit_job_model_sets_the_older_worker_correction_from_the_weight(world):
+    from recommender.training.jobs import fit_job_model, older_shrink
 
     graded = graded_pairs(world.snapshot.placements, "job_id", JOB_GRADES)
     tp = training_pairs(world, graded, negatives=2, seed=0)
     keep = np.random.default_rng(0).choice(len(tp.y), min(len(tp.y), 4000), replace=False)
     tp.pairs.w, tp.pairs.i, tp.y, tp.scope, tp.day = tp.pairs.w[keep], tp.pairs.i[keep], tp.y[keep], tp.scope[keep], tp.day[keep]
     tp.pairs.as_of = tp.pairs.as_of[keep] if tp.pairs.as_of.ndim else tp.pairs.as_of
-    sw = older_worker_weights(tp, world.worker_view.birth_year, weight=1.0)
     assert older_shrink(0) == 0 and older_shrink(1.0) == 0.5 and older_shrink(4.0) == 0.8
-    model = fit_job_model(tp, sample_weight=sw)
+    model = fit_job_model(tp, older_weight=1.0)
     assert model.ranker.older_shrink == 0.5 and model.ranker.older_model_ is not None
-    assert fit_job_model(tp, sample_weight=sw, older_weight=0.0).ranker.older_model_ is None
+    off = fit_job_model(tp)
+    assert off.ranker.older_model_ is None
+    # the correction only adds to older workers' scores: the global trees are the same fit
+    X = model.ranker.featurizer_.transform(tp.pairs)
+    young = X[:, model.ranker.feature_names_.index("age")] < 50
+    np.testing.assert_array_equal(model.ranker.predict_features(X)[young], off.ranker.predict_features(X)[young])
+    # the trade-off curve derives every weight from one fit: the same scores as a refit at that weight
+    from recommender.training.jobs import at_older_weight
+
+    refit = fit_job_model(tp, older_weight=4.0)
+    np.testing.assert_array_equal(at_older_weight(model, 4.0).ranker.predict_features(X), refit.ranker.predict_features(X))
+    np.testing.assert_array_equal(at_older_weight(model, 0.0).ranker.predict_features(X), off.ranker.predict_features(X))
+    assert model.ranker.older_shrink == 0.5  # the original is left as it was

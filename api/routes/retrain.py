@@ -44,7 +44,7 @@ class RetrainRequest(BaseModel):
     test_days: int = Field(90, ge=7, le=730)
     negatives: int = Field(10, ge=1, le=50)
     max_queries: int = Field(4000, ge=50, le=100_000, description="held-out workers evaluated at most")
-    policy_weights: list[float] = Field([0.0, 0.5, 1.0, 2.0, 4.0], min_length=1, max_length=8)
+    policy_weights: list[float] = Field([0.0, 1.0, 2.0, 4.0, 8.0], min_length=1, max_length=8)
     courses: bool = Field(True, description="evaluate the course ranker too")
 
 

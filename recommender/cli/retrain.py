@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--objective", choices=["regression", "classification"], default="regression")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-queries", type=int, default=4000, help="held-out workers evaluated at most (sampled)")
-    p.add_argument("--policy-weights", default="0,0.5,1,2,4", help="older-worker weights of the trade-off curve")
+    p.add_argument("--policy-weights", default="0,1,2,4,8", help="older-worker weights of the trade-off curve")
     p.add_argument("--no-courses", action="store_true", help="skip the course evaluation (the course model is still fitted)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--shuffle-labels", action="store_true", help=argparse.SUPPRESS)  # gate self-test

@@ -34,9 +34,9 @@ from recommender.policy import PolicyConfig
 from recommender.threads import limit_threads
 from recommender.training import baselines as B
 from recommender.training.evaluate import age_band, evaluate_jobs, heldout_queries, model_ranking, summary_table
-from recommender.training.jobs import JobModel, training_pairs
+from recommender.training.jobs import JobModel, at_older_weight, training_pairs
 from recommender.training.labels import JOB_GRADES, graded_pairs
-from recommender.training.pipeline import Evaluation, TrainConfig, evaluate_courses_at, fit_job_ranker, tradeoff_table
+from recommender.training.pipeline import Evaluation, TrainConfig, evaluate_courses_at, fit_job_ranker, tradeoff_base, tradeoff_table
 from recommender.training.split import choose_split, guard_no_leakage, split_pairs
 from recommender.training.world import EncodedWorld, Encoders
 
@@ -102,9 +102,8 @@ def evaluate_candidate(
     tp = training_pairs(world, train, negatives=cfg.negatives, seed=cfg.seed)
     if shuffle_labels:  # every training row's label permuted (outcomes and sampled negatives): nothing left to learn
         tp = dataclasses.replace(tp, y=np.random.default_rng(cfg.seed + 7919).permutation(tp.y))
-    birth = world.worker_view.birth_year
     say(f"fitting the candidate on {len(tp.y):,} pairs" + (" (labels shuffled)" if shuffle_labels else ""), 0.08)
-    model = fit_job_ranker(tp, cfg, birth, cfg.older_worker_weight)
+    model = fit_job_ranker(tp, cfg, cfg.older_worker_weight)
     policy = PolicyConfig(older_worker_weight=cfg.older_worker_weight, older_worker_age=cfg.older_worker_age)
     common = dict(max_candidates=cfg.max_candidates, max_queries=cfg.eval_max_queries, seed=cfg.seed, policy=policy)
     say("evaluating the candidate and the baselines on the held-out window", 0.25)
@@ -124,9 +123,10 @@ def evaluate_candidate(
     all_pw.attrs["coverage"] = coverage
     jobs_table = summary_table(all_pw)
     curves = []
+    with_correction = tradeoff_base(model, cfg, lambda: fit_job_ranker(tp, cfg, 1.0))
     for i, weight in enumerate(cfg.policy_weights):
-        say(f"older-worker weight {weight:g}: refit and evaluate", 0.55 + 0.2 * i / max(1, len(cfg.policy_weights)))
-        m = model if weight == cfg.older_worker_weight else fit_job_ranker(tp, cfg, birth, weight)
+        say(f"older-worker weight {weight:g}: evaluate", 0.55 + 0.2 * i / max(1, len(cfg.policy_weights)))
+        m = at_older_weight(with_correction, weight)
         _, curve = evaluate_jobs(world, m, train, test, baselines=(), policy_weights=(weight,), **common)
         curves.append(curve)
     tradeoff = tradeoff_table(pd.concat(curves, ignore_index=True)) if curves else pd.DataFrame()
@@ -165,7 +165,7 @@ def _reference_model(
         )
     ref_cfg = config_from_params(ref.manifest.get("params"), cfg)
     tp = training_pairs(world, train, negatives=ref_cfg.negatives, seed=ref_cfg.seed)
-    model = fit_job_ranker(tp, ref_cfg, world.worker_view.birth_year, ref_cfg.older_worker_weight)
+    model = fit_job_ranker(tp, ref_cfg, ref_cfg.older_worker_weight)
     return model, world, (
         f"{ref.version}'s parameters refit on the same training split (its bundle was trained on outcomes up to "
         f"{to.date() if to is not None else 'an unknown date'}, inside the held-out window)"

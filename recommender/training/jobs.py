@@ -9,6 +9,8 @@ random. The pre-score and the ranker are fitted on the same pairs.
 
 from __future__ import annotations
 
+import copy
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -141,26 +143,27 @@ class JobModel:
         return list(self.ranker.feature_names_)
 
 
-def older_worker_weights(tp: TrainingPairs, birth_year: np.ndarray, *, weight: float, age: int = 50) -> np.ndarray:
-    """Sample weights: pairs of workers aged ``age`` or more count ``1 + weight`` times.
-
-    This is the learned half of older-worker assistance: the ranker is fitted to
-    get these workers' rankings right first, instead of a hand-set score bonus.
-    """
-    years = (np.datetime64("1970-01-01", "D") + tp.day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
-    older = (years - birth_year[tp.pairs.w]) >= age
-    return np.where(older, 1.0 + max(0.0, weight), 1.0)
-
-
 def older_shrink(weight: float) -> float:
     """How much of the older-worker correction is applied: ``w / (1 + w)``.
 
-    The share of an older pair's training weight ``1 + w`` that is the extra
-    emphasis: 0 turns the correction off, 1 applies half of it, 4 four fifths;
-    it never exceeds the correction the data fitted.
+    0 turns the correction off, 1 applies half of it, 4 four fifths; it never
+    exceeds the correction the data fitted.
     """
     w = max(0.0, float(weight))
     return w / (1.0 + w)
+
+
+def at_older_weight(model: JobModel, weight: float) -> JobModel:
+    """The same fitted model at another older-worker weight, without refitting.
+
+    The weight only sets the share of the older-worker correction that is added
+    (the global trees and the correction are fitted without it), so this equals a
+    refit at ``weight`` provided ``model`` was fitted with a weight above 0 (or
+    ``weight`` is 0). The trade-off curve uses it: one fit, not one per weight.
+    """
+    ranker = copy.copy(model.ranker)
+    ranker.older_shrink = older_shrink(weight)
+    return JobModel(model.prescorer, ranker)
 
 
 def fit_job_model(
@@ -169,21 +172,19 @@ def fit_job_model(
     objective: str = "regression",
     seed: int = 0,
     sample_weight: np.ndarray | None = None,
-    older_weight: float | None = None,
+    older_weight: float = 0.0,
     older_age: int = 50,
     X: np.ndarray | None = None,
 ) -> JobModel:
     """Pre-score and ranker on the same pairs, with the older-worker correction.
 
-    ``older_weight`` sets the ranker's older-worker correction (``older_shrink``);
-    ``None`` reads it from ``sample_weight`` as made by :func:`older_worker_weights`
-    (older pairs weigh ``1 + weight``), so a caller that passes only those weights
-    gets the matching correction. ``X``: the pairs' feature matrix when already
-    computed by ``JobPairFeatures().fit(tp.pairs)``; the featuriser is still fitted
-    here (the skill IDF, cheap) because serving transforms with it.
+    ``older_weight`` sets the ranker's older-worker correction (``older_shrink``).
+    Older workers' pairs are not up-weighted: on two generated 20,000-worker worlds
+    a weight of ``1 + w`` on them lowered their NDCG@10 (README, "Evaluation").
+    ``X``: the pairs' feature matrix when already computed by
+    ``JobPairFeatures().fit(tp.pairs)``; the featuriser is still fitted here (the
+    skill IDF, cheap) because serving transforms with it.
     """
-    if older_weight is None:
-        older_weight = float(np.max(sample_weight)) - 1.0 if sample_weight is not None and len(sample_weight) else 0.0
     prescorer = PreScorer().fit(tp.pairs, tp.y, scope=tp.scope, sample_weight=sample_weight)
     featurizer = JobPairFeatures()
     if X is not None:

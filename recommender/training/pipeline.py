@@ -26,7 +26,7 @@ from recommender.training import baselines as B
 from recommender.training.courses import CourseModel, CoursePool, course_training_pairs, fit_course_model
 from recommender.training.evaluate import evaluate_courses, evaluate_jobs, summary_table
 from recommender.distributed.training import fit_jobs, job_training_pairs  # Dask when a cluster is active
-from recommender.training.jobs import JobModel, TrainingPairs, older_worker_weights
+from recommender.training.jobs import JobModel, TrainingPairs, at_older_weight
 from recommender.training.labels import COURSE_GRADES, JOB_GRADES, graded_pairs
 from recommender.training.split import TimeSplit, choose_split, guard_no_leakage, split_pairs
 from recommender.training.world import EncodedWorld, Encoders
@@ -41,9 +41,9 @@ class TrainConfig:
     max_candidates: int = 300
     seed: int = 0
     eval_max_queries: int | None = 4000
-    older_worker_weight: float = 1.0  # training weight and serving boost for workers 50+ (0 = off)
+    older_worker_weight: float = 1.0  # older-worker correction and serving boost for workers 50+ (0 = off)
     older_worker_age: int = 50
-    policy_weights: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0)
+    policy_weights: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0, 8.0)
     taxonomy_dir: str | None = None
     n_threads: int | None = None
 
@@ -88,11 +88,18 @@ def _say(progress: Progress | None, text: str) -> None:
         progress(text)
 
 
-def fit_job_ranker(tp: TrainingPairs, cfg: TrainConfig, birth_year: np.ndarray, weight: float) -> JobModel:
-    """The job model at older-worker weight ``weight``: sample weights and correction from the same number."""
-    sw = older_worker_weights(tp, birth_year, weight=weight, age=cfg.older_worker_age)
+def fit_job_ranker(tp: TrainingPairs, cfg: TrainConfig, weight: float) -> JobModel:
+    """The job model at older-worker weight ``weight`` (it sets the ranker's older-worker correction)."""
     with limit_threads(cfg.n_threads):
-        return fit_jobs(tp, cfg, sample_weight=sw, older_weight=weight)
+        return fit_jobs(tp, cfg, older_weight=weight)
+
+
+def tradeoff_base(model: JobModel, cfg: TrainConfig, fit_with_correction: Callable[[], JobModel]) -> JobModel:
+    """A model that holds the older-worker correction, for ``at_older_weight`` at every weight of the
+    trade-off: ``model`` itself unless it was fitted at weight 0 and a curve weight is above 0."""
+    if cfg.older_worker_weight > 0 or max(cfg.policy_weights, default=0.0) <= 0:
+        return model
+    return fit_with_correction()
 
 
 def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | None = None) -> Evaluation:
@@ -106,10 +113,8 @@ def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progres
     world = EncodedWorld.build(snapshot, encoders, certs_as_of=split.cutoff)
     tp = job_training_pairs(world, train, cfg)
     _say(progress, f"job training pairs: {len(tp.y):,} ({int((tp.y > 0).sum()):,} taken up)")
-    birth = world.worker_view.birth_year
-
     def fit(weight: float) -> JobModel:
-        return fit_job_ranker(tp, cfg, birth, weight)
+        return fit_job_ranker(tp, cfg, weight)
 
     model = fit(cfg.older_worker_weight)
     policy = PolicyConfig(older_worker_weight=cfg.older_worker_weight, older_worker_age=cfg.older_worker_age)
@@ -120,9 +125,10 @@ def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progres
     )
     jobs_table = summary_table(per_worker)
     curves = []
+    with_correction = tradeoff_base(model, cfg, lambda: fit(1.0))
     for weight in cfg.policy_weights:
-        _say(progress, f"older-worker weight {weight:g}: refit and evaluate ...")
-        m = model if weight == cfg.older_worker_weight else fit(weight)
+        _say(progress, f"older-worker weight {weight:g}: evaluate ...")
+        m = at_older_weight(with_correction, weight)
         _, curve = evaluate_jobs(
             world, m, train, test, baselines=(), max_candidates=cfg.max_candidates, policy=policy,
             policy_weights=(weight,), max_queries=cfg.eval_max_queries, seed=cfg.seed,
@@ -180,7 +186,7 @@ def fit_bundle(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | Non
         raise RecommenderError("no job take-ups (applied, hired, retained) in the store: nothing to learn from")
     tp = job_training_pairs(world, job_pairs, cfg)
     _say(progress, f"fitting the job ranker on {len(tp.y):,} pairs ...")
-    jobs = fit_job_ranker(tp, cfg, world.worker_view.birth_year, cfg.older_worker_weight)
+    jobs = fit_job_ranker(tp, cfg, cfg.older_worker_weight)
     courses: CourseModel | None = None
     course_pairs = graded_pairs(snapshot.enrolments, "course_id", COURSE_GRADES)
     if (course_pairs["relevance"] > 0).sum() >= 20:
