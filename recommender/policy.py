@@ -273,14 +273,30 @@ class ExposureLedger:
         self.cfg = cfg or PolicyConfig()
         self.shown: Counter[str] = Counter()
         self.capacity: dict[str, int] = {}
+        self._full: set[str] = set()  # kept up to date by register/record: full() is asked once per worker
 
     def register(self, items: pd.DataFrame) -> None:
         openings = items["openings"].fillna(1).to_numpy(dtype=float) if "openings" in items.columns else np.ones(len(items))
         for item, n in zip(items["item_id"].tolist(), openings.tolist(), strict=True):
-            self.capacity.setdefault(item, max(1, math.ceil(self.cfg.exposure_per_opening * max(n, 1.0))))
+            if item not in self.capacity:
+                self.capacity[item] = max(1, math.ceil(self.cfg.exposure_per_opening * max(n, 1.0)))
+                self._update(item)
+
+    def _update(self, item: str) -> None:
+        if self.shown.get(item, 0) >= self.capacity.get(item, 1):
+            self._full.add(item)
+        else:
+            self._full.discard(item)
 
     def full(self) -> set[str]:
-        return {item for item, n in self.shown.items() if n >= self.capacity.get(item, 1)}
+        """Jobs at their cap: shown at least ``capacity`` times (1 for an unregistered job).
+
+        The ledger's own set, kept up to date (not rebuilt from everything shown, which made
+        a long batch quadratic): read it, do not keep or change it.
+        """
+        return self._full
 
     def record(self, items: Iterable[str]) -> None:
-        self.shown.update(items)
+        for item in items:
+            self.shown[item] += 1
+            self._update(item)

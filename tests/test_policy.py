@@ -84,3 +84,20 @@ def test_exposure_ledger_caps_a_job_across_a_batch():
     capacity = dict(zip(c["item_id"], c["openings"]))
     assert all(counts[j] <= capacity[j] for j in counts.index)
     assert len(shown) == sum(capacity.values())
+
+
+def test_exposure_ledger_full_set_follows_every_record_and_registration():
+    """full() is kept up to date (not rebuilt per call): the rule shown >= cap, cap 1 when unregistered."""
+    rng = np.random.default_rng(5)
+    c = cands(n=30)
+    c["openings"] = rng.integers(1, 3, len(c))
+    ledger = ExposureLedger(PolicyConfig(exposure_per_opening=1.0))
+    ids = c["item_id"].tolist()
+    ledger.record(ids[:3])  # shown before being registered: cap 1 until registered
+    assert ledger.full() == set(ids[:3])
+    ledger.register(c)
+    for _ in range(60):
+        rule = {i for i, n in ledger.shown.items() if n >= ledger.capacity.get(i, 1)}
+        assert ledger.full() == rule
+        ledger.record(rng.choice(ids + ["OTHER"], size=int(rng.integers(0, 5))).tolist())
+    assert ledger.full() == {i for i, n in ledger.shown.items() if n >= ledger.capacity.get(i, 1)}

@@ -179,8 +179,8 @@ def fit_job_model(
     """Pre-score and ranker on the same pairs, with the older-worker correction.
 
     ``older_weight`` sets the ranker's older-worker correction (``older_shrink``).
-    Older workers' pairs are not up-weighted: on two generated 20,000-worker worlds
-    a weight of ``1 + w`` on them lowered their NDCG@10 (README, "Evaluation").
+    Older workers' pairs are not up-weighted: on a generated 20,000-worker world a
+    weight of ``1 + w`` on them lowered their held-out NDCG@10 (README, "Evaluation").
     ``X``: the pairs' feature matrix when already computed by
     ``JobPairFeatures().fit(tp.pairs)``; the featuriser is still fitted here (the
     skill IDF, cheap) because serving transforms with it.
