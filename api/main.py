@@ -17,16 +17,15 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import SQLAlchemyError
 
-import recommender.served_log  # noqa: F401  (defines its table on the store's metadata before the store creates tables)
 from api.compute import busy, close_limiters, install_limiters
 from api.deps import StoreDep, allow
-from api.errors import install_handlers
 from api.edge import EdgeMiddleware
+from api.errors import install_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics
 from api.routes import courses, employers, imports, jobs, models, ops, outcomes, recommendations, workers
 from api.security import Action, KeyRing, RateLimiter
-from api.served import ServedLogWriter
+from api.served import ServedLogWriter  # imports recommender.served_log: its table is on the store's metadata before the store creates tables
 from api.serving import Loader, ModelHolder
 from api.web.router import install_web, session_scope
 from recommender import __version__

@@ -21,9 +21,9 @@ from api.compute import run_compute
 from api.deps import PrincipalDep, RecommenderDep, SettingsDep, check_allowed
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, recommender_error_items
 from api.metrics import Metrics
+from api.security import Action, Role
 from api.served import ServedLogWriter
 from api.served import entries as served_entries
-from api.security import Action, Role
 from recommender.errors import NotFoundError, RecommenderError
 from recommender.schemas import AgePolicyName, Recommendations, ScopeRequest, WorkerProfile
 
