@@ -85,8 +85,8 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
                "overall and, for the learned ranker, per age band (older workers mostly want work near home)."),
         ("code", "ev.mix"),
         ("code", "report.plot_mix(ev);"),
-        ("md", "## What the older-worker weight buys\n\nThe ranker refit with each weight (training weight and serving boost for "
-               "workers 50+): NDCG@10 for 50+ and for everyone, and the local share of the 50+ lists."),
+        ("md", "## What the older-worker weight buys\n\nThe ranker at each weight (the share of its older-worker correction and the "
+               "serving boost for workers 50+): NDCG@10 for 50+ and for everyone, and the local share of the 50+ lists."),
         ("code", "ev.tradeoff"),
         ("code", "report.plot_tradeoff(ev);"),
         ("md", "## Calibration and feature importances"),
