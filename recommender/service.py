@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,9 @@ from recommender.training.world import EncodedWorld
 EPOCH = np.datetime64("1970-01-01", "D")
 _EPOCH_DATE = dt.date(1970, 1, 1)
 WORKER_CACHE_SIZE = 20_000  # encoded stored workers kept between requests
+#: how long an encoded stored worker is reused: a record changed through another process
+#: (another API replica, an import) is read again after at most this long
+WORKER_CACHE_SECONDS = 60.0
 PREFETCH_CHUNK = 500  # stored workers of a batch read per pair of queries
 _SCOPE_NAMES = np.asarray(SCOPE_NAMES, dtype=object)
 _SCOPE_CODE = {name: code for code, name in enumerate(SCOPE_NAMES)}
@@ -227,7 +231,7 @@ class Recommender:
         self._snap_index: tuple[dict[str, list[int]], dict[str, list[int]]] | None = None
         self._snap_cols: tuple[dict[str, np.ndarray], np.ndarray, np.ndarray] | None = None
         self._course_certs: dict[object, list[str]] | None = None
-        self._worker_cache: OrderedDict[str, _Worker] = OrderedDict()
+        self._worker_cache: OrderedDict[str, tuple[float, _Worker]] = OrderedDict()  # id -> (when encoded, encoded)
 
     # ---- loading --------------------------------------------------------------
 
@@ -425,8 +429,10 @@ class Recommender:
             with self._lock:
                 hit = self._worker_cache.get(worker)
                 if hit is not None:
-                    self._worker_cache.move_to_end(worker)
-                    return hit
+                    if time.monotonic() - hit[0] <= WORKER_CACHE_SECONDS:
+                        self._worker_cache.move_to_end(worker)
+                        return hit[1]
+                    del self._worker_cache[worker]
             row = self._stored_row(worker)
             encoded = self._encode_row(worker, row) if row is not None else self._worker_general(worker)
             self._remember(worker, encoded)
@@ -438,7 +444,7 @@ class Recommender:
     def _remember(self, worker_id: str, encoded: _Worker) -> None:
         """Keep an encoded stored worker (least recently used dropped past ``WORKER_CACHE_SIZE``)."""
         with self._lock:
-            self._worker_cache[worker_id] = encoded
+            self._worker_cache[worker_id] = (time.monotonic(), encoded)
             if len(self._worker_cache) > WORKER_CACHE_SIZE:
                 self._worker_cache.popitem(last=False)
 
@@ -697,6 +703,8 @@ class Recommender:
         """
         if ledger is None and caps:
             ledger = self.new_ledger()
+        if as_of is not None and type(as_of) is not dt.date:
+            as_of = self._day(as_of)[1]  # parsed once, not once per worker
         out: list[Recommendations | RecommenderError] = []
         workers = list(workers)
         for a in range(0, len(workers), PREFETCH_CHUNK):  # chunks: the prefetched stay in the worker cache until used

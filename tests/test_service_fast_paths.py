@@ -469,7 +469,7 @@ def test_batch_prefetch_encodes_as_one_worker_at_a_time(rec: Recommender, bulk, 
     fresh._prefetch([*chosen, "W-nobody"])
     assert set(fresh._worker_cache) == set(chosen)
     for wid in chosen:
-        _same_worker(fresh._worker_cache[wid], rec._encode_row(wid, rec._stored_row(wid)), wid)
+        _same_worker(fresh._worker_cache[wid][1], rec._encode_row(wid, rec._stored_row(wid)), wid)
     batch_ids = [*chosen[:12], "W-nobody", *chosen[12:20]]
     other = Recommender(rec.bundle, rec.manifest, rec.snapshot, store=rec.store, settings=rec.settings)
     batched = other.recommend_batch(batch_ids, k=5, caps=False)
@@ -483,3 +483,21 @@ def test_batch_prefetch_encodes_as_one_worker_at_a_time(rec: Recommender, bulk, 
     for a, b in zip(batched, one_by_one, strict=True):
         if not isinstance(a, Exception):
             assert a.model_dump() == b.model_dump()
+
+
+def test_cached_stored_workers_are_read_again_after_the_cache_period(rec: Recommender, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process may change a worker's record: a cached encoding is reused for WORKER_CACHE_SECONDS only."""
+    import recommender.service as S
+
+    wid = str(rec.snapshot.workers["worker_id"].iloc[3])
+    reads: list[str] = []
+    real_read = rec._stored_row
+    monkeypatch.setattr(rec, "_stored_row", lambda w: reads.append(w) or real_read(w))
+    rec.invalidate(wid)
+    rec._worker(wid)
+    rec._worker(wid)
+    assert reads == [wid]  # the second request is served from the cache
+    monkeypatch.setattr(S, "WORKER_CACHE_SECONDS", -1.0)
+    rec._worker(wid)
+    assert reads == [wid, wid]  # expired: read again
+    rec.invalidate(wid)

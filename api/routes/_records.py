@@ -59,6 +59,11 @@ def add_record_routes(router: APIRouter, spec: FileSpec, public_model: type[Base
         response.status_code = 201 if result.inserted else 200
         if spec.name != "workers" and (result.inserted or result.updated):
             holder.mark_stale(f"{label} {record_id} written")  # the serving model encodes jobs, courses and employers at load
+        elif spec.name == "workers" and result.updated and holder.current is not None:
+            # this process forgets the worker's encoding now; other processes after WORKER_CACHE_SECONDS
+            invalidate = getattr(holder.current, "invalidate", None)
+            if invalidate is not None:
+                invalidate(record_id)
         response.headers["X-Record-Status"] = "created" if result.inserted else ("updated" if result.updated else "unchanged")
         return record
 

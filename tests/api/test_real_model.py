@@ -156,3 +156,18 @@ def test_random_profiles_never_give_500(real: TestClient, path: str, profile: di
     data = json.dumps(body, ensure_ascii=False).encode()
     r = real.post(path, content=data, headers={**P, "Content-Type": "application/json"})
     assert r.status_code in (200, 422), r.text
+
+
+def test_a_worker_changed_through_put_is_served_as_changed(real: TestClient, real_settings: Settings) -> None:
+    """The encoded worker is cached between requests: a PUT must not leave the old record serving."""
+    wid = str(Store(real_settings.db).read_table("workers", columns=["worker_id"])["worker_id"].iloc[7])
+    ask = {"worker_id": wid, "k": 3, "as_of": "2024-06-01"}
+    before = real.post("/v1/recommendations/jobs", json=ask, headers=C)
+    assert before.status_code == 200, before.text
+    record = real.get(f"/v1/workers/{wid}", headers=A).json()
+    older = before.json()["age_band"] != "50+"
+    body = {"birth_year": 1960 if older else 2000, "home_region": record["home_region"]}
+    assert real.put(f"/v1/workers/{wid}", json=body, headers=A).status_code == 200
+    after = real.post("/v1/recommendations/jobs", json=ask, headers=C)
+    assert after.status_code == 200, after.text
+    assert after.json()["age_band"] == ("50+" if older else "under 30")
