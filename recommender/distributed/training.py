@@ -243,7 +243,7 @@ def job_training_pairs(world: Any, graded: pd.DataFrame, cfg: Any) -> TrainingPa
 
 
 def fit_jobs(
-    tp: TrainingPairs, cfg: Any, *, sample_weight: np.ndarray | None = None, older_weight: float | None = None
+    tp: TrainingPairs, cfg: Any, *, sample_weight: np.ndarray | None = None, older_weight: float = 0.0
 ) -> JobModel:
     """The pipeline's job-model fit: ``fit_job_model``, reusing the matrix when the pairs carry one (Dask path)."""
     X = tp.X if isinstance(tp, FeaturedPairs) else None

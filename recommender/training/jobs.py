@@ -10,7 +10,6 @@ random. The pre-score and the ranker are fitted on the same pairs.
 from __future__ import annotations
 
 import copy
-
 from collections.abc import Callable
 from dataclasses import dataclass
 
