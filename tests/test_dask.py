@@ -198,7 +198,7 @@ def test_dask_workers_restore_their_malloc_thresholds(client):
     assert all(client.run(restore_malloc_thresholds).values())
 
 
-def test_cli_cluster_local_writes_the_single_process_file(tmp_path, sample_settings, worker_ids, monkeypatch):
+def test_cli_cluster_local_writes_the_single_process_file(tmp_path, sample_settings, worker_ids, monkeypatch, capsys):
     from recommender.cli import main
     from recommender.settings import get_settings
 
@@ -210,6 +210,10 @@ def test_cli_cluster_local_writes_the_single_process_file(tmp_path, sample_setti
         src.write_text("worker_id\n" + "\n".join(worker_ids[:60]) + "\n", encoding="utf-8")
         one, two = tmp_path / "one.csv", tmp_path / "two.csv"
         assert main(["recommend", "--workers", str(src), "--out", str(one), "--as-of", "2024-06-01"]) == 0
+        # workers left without any item are counted, not silently missing from the file
+        listed = {line.split(",")[0] for line in one.read_text(encoding="utf-8").splitlines()[1:]}
+        said = [line for line in capsys.readouterr().err.splitlines() if "got no job" in line]
+        assert [line.split(":")[0] for line in said] == ([] if len(listed) == 60 else [f"{60 - len(listed)} workers got no job"])
         assert main(["recommend", "--workers", str(src), "--out", str(two), "--as-of", "2024-06-01",
                      "--cluster", "local", "--processes", "2", "--partition-size", "60"]) == 0
         assert one.read_text(encoding="utf-8") == two.read_text(encoding="utf-8")

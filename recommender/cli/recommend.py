@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     item_type = "course" if args.item_type == "courses" else "job"
     version = _version(settings)
     written = unknown = 0
+    served: set[str] = set()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
@@ -80,8 +81,14 @@ def run(args: argparse.Namespace) -> int:
                 out.writerow([safe_cell(r.worker_id), r.rank, r.item_type, safe_cell(r.item_id), f"{r.score:.5f}",
                               r.scope, safe_cell(r.reasons)])
                 written += 1
+                served.add(r.worker_id)
+    empty = len(set(workers)) - unknown - len(served)
     print(f"{len(workers) - unknown} workers, {written} recommendations written to {args.out}; "
           f"{unknown} workers not found or invalid; model {version}", file=sys.stderr)
+    if empty > 0:
+        print(f"{empty} workers got no {item_type}: nothing feasible for them on that day, or the batch's "
+              f"exposure caps (a few workers per job opening) were used up before their turn",
+              file=sys.stderr)
     return 0
 
 
