@@ -8,8 +8,6 @@ embedded or leaking URLs. A header a route set itself is left alone.
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -29,19 +27,3 @@ def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[byte
         return [*headers, *HEADERS]
     return [*headers, *((name, value) for name, value in HEADERS if name not in present)]
 
-
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": with_security_headers(list(message.get("headers", [])))}
-            await send(message)
-
-        await self.app(scope, receive, with_headers)

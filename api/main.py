@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
     for module in (recommendations, workers, jobs, courses, employers, outcomes, imports, models):
         app.include_router(module.router)
     app.include_router(__import__("api.routes.retrain", fromlist=["router"]).router)  # /v1/models/retrain jobs
-    install_web(app, session_middleware=False)  # the counsellors' page at /web/; its session key is read by EdgeMiddleware
+    install_web(app)  # the counsellors' page at /web/; its session key is read by EdgeMiddleware
 
     @app.get("/v1/summary", tags=["ops"], dependencies=[Depends(allow(Action.read_records))], summary="Rows per table")
     def summary(store: StoreDep) -> dict[str, int]:

@@ -9,11 +9,7 @@ id does not create a new time series; unmatched paths share one label.
 from __future__ import annotations
 
 import threading
-import time
 from collections import defaultdict
-from collections.abc import Callable
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -106,32 +102,3 @@ class Metrics:
                     "# TYPE recommender_model_loaded_timestamp_seconds gauge",
                     f"recommender_model_loaded_timestamp_seconds {model_loaded_at:.3f}"]
         return "\n".join(out) + "\n"
-
-
-class MetricsMiddleware:
-    """Pure ASGI middleware: times each HTTP request and records its status."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics, clock: Callable[[], float] = time.perf_counter) -> None:
-        self.app = app
-        self.metrics = metrics
-        self.clock = clock
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = self.clock()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            self.metrics.observe(scope.get("method", "GET"), template, status, self.clock() - start)

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from api.deps import RoleDep, SettingsDep, StoreDep, allow
 from api.errors import ERROR_RESPONSES, ApiError, ErrorItem
@@ -150,31 +150,16 @@ def delete_session(request: Request) -> Response:
     return _secure(response)
 
 
-class SessionKeyMiddleware:
-    """Give the page's own ``/v1`` calls the key kept in the session cookie, as ``X-API-Key``.
-
-    Only when the request has no key of its own, carries the page's marker header, and its
-    ``Origin`` (if any) is this host: a cross-site request can neither set the marker without
-    a CORS preflight nor send a SameSite=Strict cookie.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("path", "").startswith("/v1/"):
-            scope = session_scope(scope)
-        await self.app(scope, receive, send)
-
-
 _MARKER = MARKER_HEADER.encode()
 
 
 def session_scope(scope: Scope) -> Scope:
     """``scope`` with the session cookie's key added as ``X-API-Key`` when the rules above allow it, else ``scope``.
 
-    Requests without the page's marker header (every client but the page) return at once.
-    ``api.edge.EdgeMiddleware`` calls this for ``/v1/`` requests in place of ``SessionKeyMiddleware``.
+    Only when the request has no key of its own, carries the page's marker header, and its
+    ``Origin`` (if any) is this host: a cross-site request can neither set the marker without
+    a CORS preflight nor send a SameSite=Strict cookie. Requests without the marker header
+    (every client but the page) return at once. ``api.edge.EdgeMiddleware`` calls this for ``/v1/`` requests.
     """
     headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
     if not any(k.lower() == _MARKER for k, _ in headers):
@@ -363,12 +348,7 @@ def understood(req: UnderstoodRequest, role: RoleDep, store: StoreDep, settings:
 # ---------------------------------------------------------------- wiring
 
 
-def install_web(app: FastAPI, *, session_middleware: bool = True) -> None:
-    """Serve the page and its session on ``app`` (call once, while building the app).
-
-    ``session_middleware=False`` when the app's own middleware already calls ``session_scope``
-    (``create_app`` does: one middleware layer instead of two).
-    """
+def install_web(app: FastAPI) -> None:
+    """Serve the page on ``app``; its session key reaches ``/v1`` calls through ``session_scope``,
+    which ``api.edge.EdgeMiddleware`` applies."""
     app.include_router(router)
-    if session_middleware:
-        app.add_middleware(SessionKeyMiddleware)
