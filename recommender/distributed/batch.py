@@ -48,7 +48,7 @@ import hashlib
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -183,30 +183,15 @@ class RecommenderPlugin(WorkerPlugin):
 
 
 class _PartitionLedger(ExposureLedger):
-    """The sequential ledger on this partition's shares of each job's cap (a share may be 0).
-
-    ``full()`` is the same set as ``ExposureLedger.full()`` plus the jobs whose share
-    is 0, kept up to date by ``record`` instead of rebuilt for every worker: rebuilding
-    it meant a pass over everything shown so far and a copy of the closed jobs (most
-    of the pool when partitions are small: ~15 ms per worker at 200,000 jobs). The set
-    returned is the ledger's own: read it, do not keep or change it.
-    """
+    """The sequential ledger on this partition's shares of each job's cap (a share may be 0):
+    ``full()`` also holds the jobs whose share is 0. ``ExposureLedger`` keeps the set up to
+    date as jobs are recorded, so it is never rebuilt per worker (that cost ~15 ms per worker
+    at 200,000 jobs when partitions are small and most shares are 0)."""
 
     def __init__(self, cfg: Any, capacity: dict[str, int]) -> None:
         super().__init__(cfg)
         self.capacity = capacity
         self._full = {item for item, n in capacity.items() if n <= 0}
-
-    def full(self) -> set[str]:
-        return self._full
-
-    def record(self, items: Iterable[str]) -> None:
-        items = list(items)
-        super().record(items)
-        shown, capacity = self.shown, self.capacity
-        for item in items:
-            if shown[item] >= capacity.get(item, 1):
-                self._full.add(item)
 
 
 def job_capacities(rec: Any) -> tuple[np.ndarray, np.ndarray]:
