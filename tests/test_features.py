@@ -632,3 +632,38 @@ def test_row_dot_equals_column_dot_rows(data) -> None:  # type: ignore[no-untype
     got = row_dot(csr, rows, cols, vals)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), dense=st.booleans())
+def test_pairs_dot_is_row_dot_per_worker(data, dense: bool) -> None:  # type: ignore[no-untyped-def]
+    """Many workers' pairs in one ``pairs_dot`` give each worker exactly its own ``row_dot``
+    (the one-worker serving path), by the dense lookup and by the sorted-key lookup."""
+    import recommender.features._pairs as P
+
+    n, m, k = data.draw(st.integers(1, 30)), data.draw(st.integers(1, 12)), data.draw(st.integers(1, 8))
+    items = _sparse(data.draw, n, m, False)
+    items.sum_duplicates()
+    workers = _sparse(data.draw, k, m, False)
+    workers.sum_duplicates()
+    workers = sp.csr_matrix(workers, dtype=np.float32)
+    weights = None if data.draw(st.booleans()) else np.array(
+        data.draw(st.lists(st.floats(0.1, 5, allow_nan=False), min_size=m, max_size=m)), dtype=np.float64)
+    w = np.array(data.draw(st.lists(st.integers(0, k - 1), max_size=40)), dtype=np.intp)
+    i = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=len(w), max_size=len(w))), dtype=np.intp)
+    csr = sp.csr_matrix((items.data.astype(np.float64), items.indices, items.indptr), shape=items.shape)
+    old = P.DENSE_WORKER_LOOKUP
+    P.DENSE_WORKER_LOOKUP = 1 << 30 if dense else 0
+    try:
+        got = P.pairs_dot(csr, i, workers, w, weights)
+    finally:
+        P.DENSE_WORKER_LOOKUP = old
+    want = np.zeros(len(w))
+    for p in range(len(w)):
+        lo, hi = workers.indptr[w[p]], workers.indptr[w[p] + 1]
+        cols, vals = workers.indices[lo:hi].astype(np.intp), workers.data[lo:hi].astype(np.float64)
+        if weights is not None:
+            vals = vals * weights[cols]
+        want[p] = P.row_dot(csr, i[p : p + 1], cols, vals)[0]
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

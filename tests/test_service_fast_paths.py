@@ -501,3 +501,36 @@ def test_cached_stored_workers_are_read_again_after_the_cache_period(rec: Recomm
     rec._worker(wid)
     assert reads == [wid, wid]  # expired: read again
     rec.invalidate(wid)
+
+
+@pytest.mark.parametrize("scope", ["all", "balanced", "outbound"])
+def test_batch_scoring_in_one_pass_equals_one_worker_at_a_time(rec: Recommender, scope: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch featurises and scores ``SCORE_CHUNK`` workers' shortlists in one pass; with the
+    exposure caps on, every list is still the one ``recommend_jobs`` gives when the workers come
+    one after the other through one ledger: stored ids, inline profiles, unknown ids and invalid
+    profiles mixed, over several score chunks and a short last one."""
+    import recommender.service as S
+
+    monkeypatch.setattr(S, "SCORE_CHUNK", 37)
+    ids = rec.snapshot.workers["worker_id"].tolist()
+    batch: list = [*ids[:300:3], *EDGE_PROFILES, "W-nobody", *_profiles(rec, 12), *ids[1000:1090]]
+    as_of = rec.default_as_of()
+    fresh = Recommender(rec.bundle, rec.manifest, rec.snapshot, store=rec.store, settings=rec.settings)
+    batched = fresh.recommend_batch(batch, k=10, scope=scope, as_of=as_of)
+    ledger = rec.new_ledger()
+    one_by_one: list = []
+    for worker in batch:
+        try:
+            one_by_one.append(rec.recommend_jobs(worker, k=10, scope=scope, as_of=as_of, ledger=ledger))
+        except S.RecommenderError as exc:
+            one_by_one.append(exc)
+    assert len(batched) == len(batch)
+    errors = 0
+    for a, b in zip(batched, one_by_one, strict=True):
+        if isinstance(b, Exception):
+            assert type(a) is type(b) and str(a) == str(b)
+            errors += 1
+        else:
+            assert a.model_dump() == b.model_dump()
+    assert errors == 2  # the unknown id and the unknown region
+    assert sum(len(r.items) for r in batched if not isinstance(r, Exception)) > 500

@@ -5,7 +5,7 @@ task per partition; every Dask worker process holds one
 :class:`~recommender.service.Recommender` (the same pinned model version over
 the same shared store), loaded once by :class:`RecommenderPlugin` and cached in
 the process, and scores its partitions with exactly the code of the
-single-process path (``Recommender.recommend_jobs`` / ``recommend_courses``).
+single-process path (``Recommender.recommend_batch``).
 Results come back in input order; a bounded number of partitions is in flight,
 so neither the client nor the workers hold the whole output.
 

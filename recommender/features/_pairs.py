@@ -136,6 +136,42 @@ def row_dot(csr: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, vals: np.nda
     return np.bincount(np.repeat(np.arange(n), counts), weights=terms, minlength=n)
 
 
+DENSE_WORKER_LOOKUP = 1 << 21  # worker x column cells up to which pairs_dot reads a dense copy
+
+
+def pairs_dot(items: sp.csr_matrix, i: np.ndarray, workers: sp.csr_matrix, w: np.ndarray,
+              weights: np.ndarray | None = None) -> np.ndarray:
+    """``sum_k items[i, k] * workers[w, k] * weights[k]`` per pair, with :func:`row_dot`'s arithmetic.
+
+    ``items``: a canonical float64 CSR (``derived_rows``); ``workers``: canonical CSR.
+    Each term is the item's entry times (the worker's value times the weight), in float64,
+    and a pair's terms are summed from 0 in ascending column order: the very numbers the
+    one-worker path gives each worker, so scoring many workers' candidates in one pass
+    changes nothing (a float32 product summed in float32 would differ in the last bit).
+    """
+    n = len(i)
+    starts = items.indptr[i]
+    counts = items.indptr[i + 1] - starts
+    total = int(counts.sum())
+    if total == 0 or workers.nnz == 0:
+        return np.zeros(n)
+    idx = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+    cols = items.indices[idx].astype(np.intp)
+    wrow = np.repeat(np.asarray(w, dtype=np.intp), counts)
+    n_workers, n_cols = workers.shape
+    if n_workers * n_cols <= DENSE_WORKER_LOOKUP:
+        values = workers.toarray().astype(np.float64)[wrow, cols]
+    else:  # the worker's entry at (row, column), found by its position in the sorted CSR
+        keys = np.repeat(np.arange(n_workers, dtype=np.int64), np.diff(workers.indptr)) * n_cols + workers.indices
+        wanted = wrow.astype(np.int64) * n_cols + cols
+        pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        values = np.where(keys[pos] == wanted, workers.data[pos].astype(np.float64), 0.0)
+    if weights is not None:
+        values = values * np.asarray(weights, dtype=np.float64)[cols]
+    terms = items.data[idx] * values
+    return np.bincount(np.repeat(np.arange(n), counts), weights=terms, minlength=n)
+
+
 def column_dot(csc: sp.csc_matrix, cols: np.ndarray, vals: np.ndarray) -> np.ndarray:
     """``csc[:, cols] @ vals`` without slicing: gather the columns' entries and bincount.
 
@@ -228,7 +264,11 @@ class PairView:
                 if rows is not None:
                     return row_dot(rows, self.pairs.i, cols, vals)
             return self.per_item(column_dot(derived_csc(items, item_name), cols, vals))
-        prod = self.item_rows(derived(items, item_name)).multiply(derived(workers, worker_name)[self.pairs.w]).tocsr()
+        wm = derived(workers, worker_name)
+        rows = derived_rows(items, item_name)
+        if rows is not None and wm.has_canonical_format:
+            return pairs_dot(rows, self.pairs.i, wm, self.pairs.w, weights)
+        prod = self.item_rows(derived(items, item_name)).multiply(wm[self.pairs.w]).tocsr()
         if weights is None:
             return np.asarray(prod.sum(axis=1), dtype=np.float64).ravel()
         return prod @ np.asarray(weights, dtype=np.float64)
