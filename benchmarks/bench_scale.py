@@ -23,7 +23,14 @@ Steps, each timed and printed:
    identical.
 
 ``--skip-pg`` / ``--skip-sqlite`` / ``--skip-reimport`` / ``--skip-dask`` / ``--skip-recommend`` drop a step; ``--recommend-db``
-picks the store the recommendations read (``sqlite`` by default: same for both paths).
+picks the store the recommendations read (``sqlite`` by default: same for both paths); ``--keep`` keeps
+the stores for a later ``--store`` run. The in-process pass runs as ``recommender recommend`` does
+(slices of 5,000 workers through one exposure ledger, each turned into output rows), the Dask pass as
+``recommender recommend --cluster local`` does; a long run prints its progress every 100,000 workers.
+
+The must-show run, all 1 M workers both ways (about 1.5 h on this 2-core machine):
+
+    python benchmarks/bench_scale.py --workers 1000000 --workers-sample 0 --skip-reimport
 
     python benchmarks/bench_scale.py --workers 20000 --skip-pg --skip-recommend --train-pairs
 
@@ -131,6 +138,24 @@ def training_pairs_step(url: str, processes: int, negatives: int, seed: int) -> 
     store.dispose()
 
 
+SLICE = 5_000  # workers per recommend_batch call in this process (as the CLI's IN_PROCESS_SLICE)
+
+
+class Progress:
+    """A line every ``every`` workers of a long run: how far, how fast so far, the load."""
+
+    def __init__(self, total: int, label: str, every: int = 100_000) -> None:
+        self.total, self.label, self.every = total, label, every
+        self.t0, self.next = time.perf_counter(), every
+
+    def done(self, n: int) -> None:
+        if n >= self.next and n < self.total:
+            s = time.perf_counter() - self.t0
+            print(f"    {self.label}: {n:,} of {self.total:,} workers in {s:,.0f} s = {n / s:,.1f} workers/s; "
+                  f"load average {load_average()}", flush=True)
+            self.next = (n // self.every + 1) * self.every
+
+
 def _usage() -> tuple[float, int]:
     """CPU seconds (user + system) and minor page faults of the calling process so far."""
     r = resource.getrusage(resource.RUSAGE_SELF)
@@ -141,6 +166,7 @@ def recommend_step(db: str, models: Path, workers_sample: int, seed: int, proces
     """Batch recommendations for a sample of the store's workers: in this process, then on LocalClusters."""
     from recommender.distributed.batch import iter_recommend, pinned_spec
     from recommender.distributed.cluster import close, connect
+    from recommender.distributed.rows import to_rows
     from recommender.service import Recommender
     from recommender.settings import Settings
     from recommender.store import Store
@@ -160,15 +186,23 @@ def recommend_step(db: str, models: Path, workers_sample: int, seed: int, proces
     as_of = rec.default_as_of()
     cpu0, _ = _usage()
     t0 = time.perf_counter()
-    out = rec.recommend_batch(sample, k=10, as_of=as_of)
+    # as `recommender recommend` runs without --cluster: slices through one ledger, each turned into output rows
+    ledger = rec.new_ledger()
+    rows = errors = 0
+    report = Progress(n_sample, "single process")
+    for a in range(0, n_sample, SLICE):
+        part = sample[a : a + SLICE]
+        frame, errs = to_rows(part, rec.recommend_batch(part, k=10, as_of=as_of, ledger=ledger))
+        rows, errors = rows + len(frame), errors + len(errs)
+        report.done(a + len(part))
     s = time.perf_counter() - t0
     cpu = _usage()[0] - cpu0
-    ok = sum(1 for r in out if not isinstance(r, Exception))
     rate1 = n_sample / s
     print(f"  single process: load {load_s:.1f} s; {n_sample:,} workers in {s:.1f} s = {rate1:,.1f} workers/s, "
-          f"{n_sample / (s + load_s):,.1f} with the load ({ok:,} with lists; CPU {cpu:.1f} s); "
-          f"all {len(ids):,} would take {len(ids) / rate1 / 3600:.2f} h; load average {load_average()}", flush=True)
-    del rec, out
+          f"{n_sample / (s + load_s):,.1f} with the load ({rows:,} rows, {errors:,} errors; CPU {cpu:.1f} s); "
+          + (f"all {len(ids):,} would take {len(ids) / rate1 / 3600:.2f} h; " if n_sample < len(ids) else "")
+          + f"load average {load_average()}", flush=True)
+    del rec, ledger
 
     for n_procs in processes if dask else []:
         t0 = time.perf_counter()
@@ -181,8 +215,10 @@ def recommend_step(db: str, models: Path, workers_sample: int, seed: int, proces
         before = client.run(_usage)
         t0 = time.perf_counter()
         rows = 0
-        for _, _, (frame, _errors) in iter_recommend(client, sample, spec, k=10, as_of=as_of, output="rows"):
+        report = Progress(n_sample, f"Dask LocalCluster({n_procs} processes)")
+        for _, stop, (frame, _errors) in iter_recommend(client, sample, spec, k=10, as_of=as_of, output="rows"):
             rows += len(frame)
+            report.done(stop)
         s = time.perf_counter() - t0
         after = client.run(_usage)
         cpu = sum(after[w][0] - before[w][0] for w in after)
@@ -191,7 +227,8 @@ def recommend_step(db: str, models: Path, workers_sample: int, seed: int, proces
         print(f"  Dask LocalCluster({n_procs} processes): start {start_s:.1f} s (cluster {cluster_s:.1f} s, then the loads); "
               f"{n_sample:,} workers in {s:.1f} s = {rate2:,.1f} workers/s ({rate2 / n_procs:,.1f} per process), "
               f"{n_sample / (s + start_s):,.1f} with the start ({rows:,} rows); workers' CPU {cpu:.1f} s, "
-              f"{faults / n_sample:,.0f} minor page faults per recommendation; all {len(ids):,} would take {len(ids) / rate2 / 3600:.2f} h; "
+              f"{faults / n_sample:,.0f} minor page faults per recommendation; "
+              + (f"all {len(ids):,} would take {len(ids) / rate2 / 3600:.2f} h; " if n_sample < len(ids) else "") +
               f"speed-up {rate2 / rate1:.2f}x; load average {load_average()}", flush=True)
         close(client)
     store.dispose()
@@ -216,6 +253,8 @@ def main() -> None:
     parser.add_argument("--negatives", type=int, default=6, help="negatives per query for --train-pairs")
     parser.add_argument("--store", help="recommend over this existing store (URL) only: no generation, import or training")
     parser.add_argument("--models", type=Path, help="with --store: the model registry holding the promoted model")
+    parser.add_argument("--keep", action="store_true", help="keep the working folder (world, SQLite stores, models) "
+                        "and the PostgreSQL schema, and print where they are")
     args = parser.parse_args()
     processes = [int(p) for p in str(args.processes).split(",") if p.strip()]
     if args.store is not None:
@@ -282,6 +321,9 @@ def main() -> None:
         recommend_step(db, registry.root, args.workers_sample, args.seed, processes, args.recommend_db, dask=not args.skip_dask)
         print(f"load average at end {load_average()}; peak resident memory of this process {peak_rss_mb():,.0f} MB", flush=True)
     finally:
+        if args.keep:
+            print(f"kept: {tmp}" + (f"; PostgreSQL schema {schema}" if schema else ""), flush=True)
+            return
         if schema is not None:
             import sqlalchemy as sa
 

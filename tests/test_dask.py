@@ -217,6 +217,13 @@ def test_cli_cluster_local_writes_the_single_process_file(tmp_path, sample_setti
         assert main(["recommend", "--workers", str(src), "--out", str(two), "--as-of", "2024-06-01",
                      "--cluster", "local", "--processes", "2", "--partition-size", "60"]) == 0
         assert one.read_text(encoding="utf-8") == two.read_text(encoding="utf-8")
+        # in-process slices share one ledger: the same file as one slice
+        import recommender.cli.recommend as R
+
+        monkeypatch.setattr(R, "IN_PROCESS_SLICE", 7)
+        sliced = tmp_path / "sliced.csv"
+        assert main(["recommend", "--workers", str(src), "--out", str(sliced), "--as-of", "2024-06-01"]) == 0
+        assert sliced.read_text(encoding="utf-8") == one.read_text(encoding="utf-8")
         assert len(one.read_text(encoding="utf-8").splitlines()) > 1
     finally:
         get_settings.cache_clear()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from recommender.cli._common import progress
 
+IN_PROCESS_SLICE = 5_000  # workers recommended (and written) at a time without --cluster
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
@@ -111,8 +113,11 @@ def _results(args: argparse.Namespace, settings: object, workers: list[str], ite
         from recommender.service import Recommender
 
         rec = Recommender.load(settings, version=_version(settings))  # type: ignore[arg-type]
-        batch = rec.recommend_batch(workers, **opts)
-        yield to_rows(workers, batch, lang=args.lang)
+        # slices through one ledger: the file of one whole batch, without a million results in memory
+        ledger = rec.new_ledger() if item_type == "job" else None
+        for a in range(0, len(workers), IN_PROCESS_SLICE):
+            part = workers[a : a + IN_PROCESS_SLICE]
+            yield to_rows(part, rec.recommend_batch(part, ledger=ledger, **opts), lang=args.lang)
         return
     from recommender.distributed import require_dask
 
