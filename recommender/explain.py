@@ -36,6 +36,11 @@ def _names(items: Sequence[tuple[str, str]], limit: int = 4) -> tuple[str, str]:
     return zh, en
 
 
+#: the pair features ``job_reasons`` reads (a caller may pass only these)
+JOB_REASON_FEATURES = ("distance_km", "wage_mid", "net_income", "housing_provided", "social_insurance",
+                       "emp_public_welfare", "emp_platform", "wage_known")
+
+
 def job_reasons(
     features: Mapping[str, float],
     *,

@@ -32,7 +32,7 @@ from recommender.bundle import ModelBundle
 from recommender.candidates import WorkerView, candidates_for, to_days
 from recommender.contract import WORKERS, Kind
 from recommender.errors import NotFoundError, RecommenderError
-from recommender.explain import course_reasons, job_reasons
+from recommender.explain import JOB_REASON_FEATURES, course_reasons, job_reasons
 from recommender.features import EntityBlock, PairSet
 from recommender.features.workers import ROW_COLUMNS, worker_columns, worker_row
 from recommender.io.reader import RawTable
@@ -245,6 +245,9 @@ class Recommender:
         self._employer_names = j["employer_id"].map(names).to_numpy(dtype=object)
         self._employer_ids = self._jobs["employer_id"].to_numpy(dtype=object)
         self._job_feature_names = list(bundle.jobs.feature_names())
+        # the features an item's explanation reads (distance and net income among them), and their columns
+        reason_names = [f for f in JOB_REASON_FEATURES if f in self._job_feature_names]
+        self._reason_columns = (reason_names, np.array([self._job_feature_names.index(f) for f in reason_names], dtype=np.intp))
         self._public_welfare = (j["employment_type"] == "public_welfare").to_numpy()
         self._occupation = self._top_occupation(jobs)
         posted = to_days(j["posted_on"], missing=0) if len(j) else np.zeros(0, dtype=np.int64)
@@ -581,11 +584,12 @@ class Recommender:
 
     def _job_items(self, w: _Worker, ranked: _RankedJobs, X: np.ndarray, day: int) -> list[RecommendedItem]:
         skills_names, cert_names = _names(self.settings.taxonomy_extra and str(self.settings.taxonomy_extra))
-        names = self._job_feature_names
+        names, cols = self._reason_columns
         jobs_block = self.world.jobs
         skill_ids, cert_ids = _id_array(w.block.skill_ids), _id_array(w.block.cert_ids)
-        w_sk = set(skill_ids[w.block.skills[0].indices])
-        w_ct = set(cert_ids[w.block.certs[0].indices])
+        ws, wc = w.block.skills, w.block.certs
+        w_sk = set(skill_ids[ws.indices[ws.indptr[0]:ws.indptr[1]]])
+        w_ct = set(cert_ids[wc.indices[wc.indptr[0]:wc.indptr[1]]])
         expected = w.expected_wage
         older = self._age(w, day) >= self.policy.older_worker_age
         job_skill_ids, job_cert_ids = _id_array(jobs_block.skill_ids), _id_array(jobs_block.cert_ids)
@@ -593,7 +597,7 @@ class Recommender:
         items = []
         for n in range(len(ranked)):
             j, boost, scope = int(ranked.job[n]), float(ranked.policy_boost[n]), str(ranked.scope[n])
-            feats = dict(zip(names, X[int(ranked.row[n])].tolist(), strict=True))
+            feats = dict(zip(names, X[int(ranked.row[n]), cols].tolist(), strict=True))
             job_sk = job_skill_ids[sk.indices[sk.indptr[j]:sk.indptr[j + 1]]]
             job_ct = job_cert_ids[req.indices[req.indptr[j]:req.indptr[j + 1]]]
             matched = [skills_names.get(s, (s, s)) for s in job_sk if s in w_sk]
