@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.coalesce import JobQueue
 from api.compute import busy, close_limiters, install_limiters
 from api.deps import StoreDep, allow
 from api.edge import EdgeMiddleware
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
         app.state.models = holder
         app.state.served_log = served = ServedLogWriter(store, metrics, busy=lambda: busy(app))
         install_limiters(app, settings.compute_threads)
+        app.state.job_queue = JobQueue()
         await holder.start()
         try:
             yield

@@ -92,6 +92,18 @@ class _RankedJobs:
 
 
 @dataclass(frozen=True, slots=True)
+class JobQuery:
+    """One ``recommend_jobs`` call's arguments (for ``recommend_jobs_many``)."""
+
+    worker: str | WorkerProfile | Mapping[str, Any]
+    k: int = 10
+    scope: str = "all"
+    as_of: dt.date | str | None = None
+    age_policy: str | None = None
+    older_worker_weight: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class _Shortlist:
     """A worker's pre-scored candidates, best first: job index, scope code, age-limit flag."""
 
@@ -635,14 +647,48 @@ class Recommender:
         ledger: ExposureLedger | None = None,
     ) -> Recommendations:
         """Top ``k`` feasible jobs for a stored worker (by id) or an inline profile."""
-        if scope not in SCOPE_REQUESTS:
-            raise RecommenderError(f"scope must be one of {', '.join(SCOPE_REQUESTS)}")
-        w = self._worker(worker)
-        day, date = self._day(as_of)
-        cfg = self.policy.with_overrides(older_worker_weight=older_worker_weight)
-        short = self._shortlist(w, day, scope=scope, age_policy=age_policy or self.settings.age_policy)
-        scored = self._score_shortlists([w], [short], day)[0] if short is not None else None
-        return self._job_recommendations(w, day, date, short, scored, k=k, scope=scope, cfg=cfg, ledger=ledger)
+        query = JobQuery(worker, k=k, scope=scope, as_of=as_of, age_policy=age_policy, older_worker_weight=older_worker_weight)
+        (result,) = self._jobs_many([query], ledger)
+        if isinstance(result, RecommenderError):
+            raise result
+        return result
+
+    def recommend_jobs_many(self, queries: Sequence[JobQuery]) -> list[Recommendations | RecommenderError]:
+        """Several independent ``recommend_jobs`` calls at once, each result (or its error) the one
+        that call gives alone; the shortlists of the same day are featurised and scored in one pass.
+
+        What a server does with the requests that queued while it was busy: no exposure
+        ledger between them (they are different callers), one pass instead of one each.
+        """
+        return self._jobs_many(queries, None)
+
+    def _jobs_many(self, queries: Sequence[JobQuery], ledger: ExposureLedger | None) -> list[Recommendations | RecommenderError]:
+        """Each query's shortlist; one scoring pass per day; then the policy layer query by query,
+        in input order, through ``ledger`` when there is one (a batch's caps)."""
+        out: list[Recommendations | RecommenderError | None] = [None] * len(queries)
+        found: list[tuple[int, JobQuery, _Worker, int, dt.date, _Shortlist | None]] = []
+        for n, q in enumerate(queries):
+            try:
+                if q.scope not in SCOPE_REQUESTS:
+                    raise RecommenderError(f"scope must be one of {', '.join(SCOPE_REQUESTS)}")
+                w = self._worker(q.worker)
+                day, date = self._day(q.as_of)
+                short = self._shortlist(w, day, scope=q.scope, age_policy=q.age_policy or self.settings.age_policy)
+                found.append((n, q, w, day, date, short))
+            except RecommenderError as exc:
+                out[n] = exc
+        by_day: dict[int, list[tuple[int, _Worker, _Shortlist]]] = {}
+        for n, _, w, day, _, short in found:
+            if short is not None:
+                by_day.setdefault(day, []).append((n, w, short))
+        scored: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for day, group in by_day.items():
+            results = self._score_shortlists([w for _, w, _ in group], [short for _, _, short in group], day)
+            scored.update(zip([n for n, _, _ in group], results, strict=True))
+        for n, q, w, day, date, short in found:
+            cfg = self.policy.with_overrides(older_worker_weight=q.older_worker_weight)
+            out[n] = self._job_recommendations(w, day, date, short, scored.get(n), k=q.k, scope=q.scope, cfg=cfg, ledger=ledger)
+        return out  # type: ignore[return-value]
 
     def _job_recommendations(self, w: _Worker, day: int, date: dt.date, short: _Shortlist | None,
                              scored: tuple[np.ndarray, np.ndarray] | None, *, k: int, scope: str, cfg: PolicyConfig,
@@ -772,41 +818,17 @@ class Recommender:
         for a in range(0, len(workers), PREFETCH_CHUNK):  # chunks: the prefetched stay in the worker cache until used
             chunk = workers[a : a + PREFETCH_CHUNK]
             self._prefetch([w for w in chunk if isinstance(w, str)])
-            if item_type == "course" or scope not in SCOPE_REQUESTS:
+            if item_type == "course":
                 for worker in chunk:
                     try:
-                        if item_type == "course":
-                            out.append(self.recommend_courses(worker, k=k, as_of=as_of))
-                        else:
-                            out.append(self.recommend_jobs(worker, k=k, scope=scope, as_of=as_of, age_policy=age_policy, ledger=ledger))
+                        out.append(self.recommend_courses(worker, k=k, as_of=as_of))
                     except RecommenderError as exc:
                         out.append(exc)
                 continue
-            for b in range(0, len(chunk), SCORE_CHUNK):
-                out.extend(self._jobs_batch(chunk[b : b + SCORE_CHUNK], k=k, scope=scope, as_of=as_of,
-                                            age_policy=age_policy or self.settings.age_policy, ledger=ledger))
+            for b in range(0, len(chunk), SCORE_CHUNK):  # the ledger still sees the workers one by one, in input order
+                queries = [JobQuery(w, k=k, scope=scope, as_of=as_of, age_policy=age_policy) for w in chunk[b : b + SCORE_CHUNK]]
+                out.extend(self._jobs_many(queries, ledger))
         return out
-
-    def _jobs_batch(self, workers: Sequence[str | WorkerProfile | Mapping[str, Any]], *, k: int, scope: str,
-                    as_of: dt.date | str | None, age_policy: str, ledger: ExposureLedger | None) -> list[Recommendations | RecommenderError]:
-        """``recommend_jobs`` for each worker in turn, with the shortlists scored in one pass:
-        the ledger still sees the workers one after the other, in input order."""
-        day, date = self._day(as_of)
-        cfg = self.policy
-        found: list[tuple[int, _Worker, _Shortlist | None]] = []
-        out: list[Recommendations | RecommenderError | None] = [None] * len(workers)
-        for n, worker in enumerate(workers):
-            try:
-                w = self._worker(worker)
-                found.append((n, w, self._shortlist(w, day, scope=scope, age_policy=age_policy)))
-            except RecommenderError as exc:
-                out[n] = exc
-        listed = [(w, short) for _, w, short in found if short is not None]
-        scored = iter(self._score_shortlists([w for w, _ in listed], [s for _, s in listed], day) if listed else [])
-        for n, w, short in found:
-            out[n] = self._job_recommendations(w, day, date, short, next(scored) if short is not None else None,
-                                               k=k, scope=scope, cfg=cfg, ledger=ledger)
-        return out  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=65536)

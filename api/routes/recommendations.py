@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from api import coalesce
 from api.compute import run_compute
 from api.deps import PrincipalDep, RecommenderDep, SettingsDep, check_allowed
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorItem, recommender_error_items
@@ -26,6 +27,7 @@ from api.served import ServedLogWriter
 from api.served import entries as served_entries
 from recommender.errors import NotFoundError, RecommenderError
 from recommender.schemas import AgePolicyName, Recommendations, ScopeRequest, WorkerProfile
+from recommender.service import JobQuery
 
 log = logging.getLogger("api")
 
@@ -202,13 +204,13 @@ async def recommend_jobs(
 
     _portal_may_not_name(_role(request), req.worker_id)
 
-    def work() -> Any:  # an unknown worker id is the recommender's NotFoundError (404): one store read, not two
-        try:
-            return rec.recommend_jobs(req.worker, k=req.k, scope=req.scope, as_of=req.as_of, age_policy=req.age_policy)
-        except RecommenderError as exc:
-            raise _library_error(exc, loc, req.worker_id) from exc
-
-    result = await run_compute(request, work)
+    # queued with the other single-worker requests waiting for the ranking thread, ranked in one pass with them;
+    # an unknown worker id is the recommender's NotFoundError (404): one store read, not two
+    query = JobQuery(req.worker, k=req.k, scope=req.scope, as_of=req.as_of, age_policy=req.age_policy)
+    try:
+        result = await coalesce.recommend_jobs(request, rec, query)
+    except RecommenderError as exc:
+        raise _library_error(exc, loc, req.worker_id) from exc
     _served(background, response, request, {"store" if req.worker_id else "profile": [result]}, "job", _version(result, rec))
     return result
 

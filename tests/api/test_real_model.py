@@ -108,6 +108,55 @@ def test_errors_from_the_real_model(real: TestClient) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "profile", "birth_year"]
 
 
+def test_requests_queued_together_are_ranked_in_one_pass_with_their_own_answers(real: TestClient, real_settings: Settings) -> None:
+    """Requests that wait for the ranking thread together are ranked in one pass (``api.coalesce``),
+    and each gets exactly the answer it gets alone: ids, profiles, scopes, days, k, age policies and errors mixed."""
+    import threading
+    import time
+
+    ids = Store(real_settings.db).read_table("workers", columns=["worker_id"])["worker_id"].tolist()
+    asks: list[tuple[dict[str, Any], dict[str, str]]] = [
+        ({"worker_id": ids[3], "k": 5}, C),
+        ({"profile": PROFILE, "scope": "balanced"}, P),
+        ({"worker_id": "W-nobody"}, C),
+        ({"worker_id": ids[40], "scope": "local", "as_of": "2024-03-01"}, C),
+        ({"profile": {"birth_year": 1980, "home_region": "Atlantis"}}, P),
+        ({"profile": {**PROFILE, "birth_year": 1990}, "k": 3, "age_policy": "flag"}, P),
+        ({"worker_id": ids[77], "scope": "outbound", "as_of": "2024-03-01"}, C),
+        ({"worker_id": ids[3], "k": 10, "scope": "province"}, C),
+    ]
+    queue = real.app.state.job_queue
+    pool = real.app.state.compute_limiter
+    gate = threading.Event()
+    pool._executor.submit(gate.wait, 30)  # the ranking thread is busy: the requests queue behind it
+    got: dict[int, Any] = {}
+
+    def ask(n: int) -> None:
+        body, key = asks[n]
+        got[n] = real.post("/v1/recommendations/jobs", json=body, headers=key)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(len(asks))]
+    groups, ranked = queue.groups, queue.ranked
+    try:
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while len(queue._items) < len(asks) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(queue._items) == len(asks)
+    finally:
+        gate.set()
+        for t in threads:
+            t.join(60)
+    assert queue.groups == groups + 1 and queue.ranked == ranked + len(asks)  # one pass for all of them
+    for n, (body, key) in enumerate(asks):
+        alone = real.post("/v1/recommendations/jobs", json=body, headers=key)
+        assert got[n].status_code == alone.status_code, (n, got[n].text)
+        assert got[n].json() == alone.json(), n
+    assert [got[n].status_code for n in range(len(asks))] == [200, 200, 404, 200, 422, 200, 200, 200]
+    assert queue.groups == groups + 1 + len(asks)  # alone: one pass each
+
+
 def test_batch_with_a_bad_entry(real: TestClient, a_worker: str) -> None:
     workers = [a_worker, "W-nobody", {"birth_year": 1980, "home_region": "Atlantis"}, PROFILE]
     r = real.post("/v1/recommendations/batch", json={"workers": workers, "k": 3, "age_policy": "flag"}, headers=C)

@@ -176,3 +176,35 @@ def test_a_full_queue_sheds_load_with_503_overloaded_and_recovers(client: TestCl
         time.sleep(0.01)
     r = client.post("/v1/recommendations/jobs", json={"profile": PROFILE}, headers=P)
     assert r.status_code == 200
+
+
+def test_job_queue_ranks_the_first_live_queries_that_share_a_recommender() -> None:
+    """A pass takes the first live query and those behind it asked of the same Recommender (up to
+    MAX_GROUP); a query whose request is gone is dropped, whatever Recommender it was asked of."""
+    from recommender.errors import NotFoundError
+    from recommender.service import JobQuery
+
+    from api.coalesce import JobQueue
+
+    class Rec:
+        def __init__(self, name: str) -> None:
+            self.name, self.passes = name, []
+
+        def recommend_jobs_many(self, queries: list[JobQuery]) -> list[Any]:
+            self.passes.append([q.worker for q in queries])
+            return [NotFoundError(q.worker) if q.worker == "gone" else f"{self.name}:{q.worker}" for q in queries]
+
+    a, b = Rec("a"), Rec("b")
+    queue = JobQueue(max_group=2)
+    shed = queue.add(a, JobQuery("shed"))
+    futures = [queue.add(rec, JobQuery(w)) for rec, w in ((b, "1"), (b, "gone"), (b, "3"), (a, "4"))]
+    assert shed.cancel()
+    queue.drain()  # the shed query (asked of a) is dropped; b's first two, at most 2 per pass
+    assert b.passes == [["1", "gone"]] and a.passes == []
+    assert futures[0].result() == "b:1" and isinstance(futures[1].exception(), NotFoundError)
+    queue.drain()  # b's last; a's query waits for the next pass
+    queue.drain()
+    queue.drain()  # nothing left: no pass
+    assert b.passes == [["1", "gone"], ["3"]] and a.passes == [["4"]]
+    assert [f.result() for f in (futures[2], futures[3])] == ["b:3", "a:4"]
+    assert (queue.groups, queue.ranked) == (3, 4)
