@@ -8,7 +8,7 @@ What it does, on 127.0.0.1 only:
 1. the world and model of ``bench_recommend.py`` (generated, imported, trained;
    reused from ``--cache``), with the store's jobs resampled into ``--jobs``
    open postings (new ids, real places) in a separate store;
-2. starts the service (``uvicorn api.main:create_app --factory``, ``--workers``
+2. starts the service (``python -m api.runner``, as ``recommender serve`` does, ``--workers``
    processes) on that store and a copy of the registry, with bench API keys and
    the per-key rate limit off (one client key sends hundreds of requests per
    second), and waits for ``/readyz``;
@@ -97,7 +97,8 @@ def start_service(url: str, models: Path, port: int, workers: int, access_log: b
         "RECOMMENDER_RATE_LIMIT_PER_MINUTE": "0",
         "RECOMMENDER_MODEL_POLL_SECONDS": "1",
     }
-    cmd = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
+    # as `recommender serve --workers N` runs it: one SO_REUSEPORT socket per process (api.runner)
+    cmd = [sys.executable, "-m", "api.runner", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
     if not access_log:
         cmd.append("--no-access-log")

@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument("--workers", type=int, default=1, help="service processes, each accepting on its own SO_REUSEPORT socket (api/runner.py)")
     p.add_argument("--no-bootstrap", action="store_true", help="neither import sample data nor train a first model")
     p.set_defaults(func=run)
 
@@ -25,8 +25,6 @@ def _say(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from recommender.bootstrap import ensure_model, ensure_sample_data
     from recommender.registry import Registry
     from recommender.settings import get_settings
@@ -45,5 +43,8 @@ def run(args: argparse.Namespace) -> int:
             if mv is not None:
                 _say(f"trained and promoted model {mv.version}")
         store.dispose()
-    uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers)
+    # several processes: each accepts on its own SO_REUSEPORT socket, so the kernel spreads the connections
+    from api.runner import run as run_service
+
+    run_service(args.host, args.port, args.workers)
     return 0
