@@ -6,8 +6,9 @@ clients stay where they landed. Measured with 16 keep-alive clients on 4
 processes: 11 / 3 / 2 / 0 connections, one process saturated and the CPUs 40%
 idle. Here every process binds the port itself with ``SO_REUSEPORT`` (Linux),
 so the kernel spreads new connections over the processes by hashing their
-addresses. The supervisor restarts a process that dies and stops them all on
-SIGINT / SIGTERM. Where ``SO_REUSEPORT`` is missing, ``uvicorn.run`` with
+addresses. The supervisor restarts a process that dies (and gives up, exiting
+non-zero, when they keep dying: a broken store or model fails at start-up) and
+stops them all on SIGINT / SIGTERM. Where ``SO_REUSEPORT`` is missing, ``uvicorn.run`` with
 ``workers`` is used instead.
 
     python -m api.runner --host 127.0.0.1 --port 8000 --workers 4
@@ -23,6 +24,7 @@ import time
 from typing import Any
 
 APP = "api.main:create_app"
+MAX_RESTARTS, RESTART_WINDOW = 5, 60.0  # more restarts than this within the window: give up
 
 
 def reuse_port_supported() -> bool:
@@ -68,10 +70,16 @@ def run(host: str, port: int, workers: int, **options: Any) -> None:
     try:
         for p in procs:
             p.start()
+        restarts: list[float] = []
         while not stopping:
             time.sleep(0.5)
             for n, p in enumerate(procs):
                 if not p.is_alive() and not stopping:  # a process died: start another in its place
+                    now = time.monotonic()
+                    restarts = [t for t in restarts if now - t < RESTART_WINDOW] + [now]
+                    if len(restarts) > MAX_RESTARTS:  # dying at start-up (store, model, settings): say so and stop
+                        raise SystemExit(f"service processes died {len(restarts)} times in {RESTART_WINDOW:.0f} s "
+                                         f"(last exit code {p.exitcode}); stopping, see the log above")
                     procs[n] = ctx.Process(target=_serve_one, args=(host, port, options), daemon=False)
                     procs[n].start()
     finally:

@@ -97,3 +97,14 @@ def _ready_pid(proc: psutil.Process) -> bool:
         return any(c.status == psutil.CONN_LISTEN for c in proc.net_connections("tcp"))
     except psutil.Error:
         return False
+
+
+def test_processes_that_keep_dying_at_start_up_stop_the_runner() -> None:
+    """Settings that break every start-up end the runner with a message, not a restart loop."""
+    port = _free_port()
+    env = {**os.environ, "RECOMMENDER_COMPUTE_THREADS": "not-a-number"}
+    proc = subprocess.run([sys.executable, "-c", "import api.runner as r; r.MAX_RESTARTS = 2; "
+                           f"r.run('127.0.0.1', {port}, 2, log_level='critical')"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "service processes died 3 times" in proc.stderr
