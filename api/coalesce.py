@@ -66,8 +66,7 @@ class JobQueue:
         if not group:
             return
         try:
-            many = getattr(rec, "recommend_jobs_many", None)
-            results = many([q for q, _ in group]) if many is not None else [_caught(rec, q) for q, _ in group]
+            results = rec.recommend_jobs_many([q for q, _ in group])
         except Exception as exc:  # noqa: BLE001 - a bug reaches every request of the pass, as it would each alone
             for _, fut in group:
                 fut.set_exception(exc)
@@ -85,7 +84,7 @@ async def recommend_jobs(request: Request, rec: Any, query: JobQuery) -> Any:
     """``rec.recommend_jobs(query...)`` through the process's queue; raises what that call raises."""
     queue: JobQueue | None = getattr(request.app.state, "job_queue", None)
     if queue is None:  # an app used without its lifespan
-        return await run_compute(request, lambda: _alone(rec, query))
+        queue = JobQueue()
     fut = queue.add(rec, query)
     try:
         await run_compute(request, queue.drain)
@@ -93,15 +92,3 @@ async def recommend_jobs(request: Request, rec: Any, query: JobQuery) -> Any:
     finally:
         fut.cancel()  # no-op once ranked; otherwise (503, client gone) the pass skips it
 
-
-def _alone(rec: Any, query: JobQuery) -> Any:
-    extra = {} if query.older_worker_weight is None else {"older_worker_weight": query.older_worker_weight}
-    return rec.recommend_jobs(query.worker, k=query.k, scope=query.scope, as_of=query.as_of, age_policy=query.age_policy, **extra)
-
-
-def _caught(rec: Any, query: JobQuery) -> Any:
-    """One query alone, its RecommenderError returned (a Recommender without ``recommend_jobs_many``)."""
-    try:
-        return _alone(rec, query)
-    except RecommenderError as exc:
-        return exc

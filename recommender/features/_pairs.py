@@ -124,16 +124,21 @@ def row_dot(csr: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, vals: np.nda
     ascend (the caller checks); the item's other columns add exact zeros.
     """
     n = len(rows)
-    starts = csr.indptr[rows]
-    counts = csr.indptr[rows + 1] - starts
-    total = int(counts.sum())
-    if total == 0 or len(cols) == 0:
+    idx, counts = _row_entries(csr, rows)
+    if len(idx) == 0 or len(cols) == 0:
         return np.zeros(n)
     dense = np.zeros(csr.shape[1])
     dense[cols] = vals
-    idx = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
     terms = csr.data[idx] * dense[csr.indices[idx]]
     return np.bincount(np.repeat(np.arange(n), counts), weights=terms, minlength=n)
+
+
+def _row_entries(csr: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``csr.data`` of the given rows' entries, row after row, and each row's count."""
+    starts = csr.indptr[rows]
+    counts = csr.indptr[rows + 1] - starts
+    total = int(counts.sum())
+    return np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total), counts
 
 
 DENSE_WORKER_LOOKUP = 1 << 21  # worker x column cells up to which pairs_dot reads a dense copy
@@ -150,12 +155,9 @@ def pairs_dot(items: sp.csr_matrix, i: np.ndarray, workers: sp.csr_matrix, w: np
     changes nothing (a float32 product summed in float32 would differ in the last bit).
     """
     n = len(i)
-    starts = items.indptr[i]
-    counts = items.indptr[i + 1] - starts
-    total = int(counts.sum())
-    if total == 0 or workers.nnz == 0:
+    idx, counts = _row_entries(items, i)
+    if len(idx) == 0 or workers.nnz == 0:
         return np.zeros(n)
-    idx = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
     cols = items.indices[idx].astype(np.intp)
     wrow = np.repeat(np.asarray(w, dtype=np.intp), counts)
     n_workers, n_cols = workers.shape

@@ -123,6 +123,17 @@ class FakeRecommender:
     def recommend_jobs(self, worker: str | WorkerProfile, *, k: int = 10, scope: str = "all", as_of: dt.date | None = None, age_policy: str | None = None) -> Recommendations:
         return self._recs(self._worker(worker), "job", "jobs", k, scope, as_of)
 
+    def recommend_jobs_many(self, queries: list[Any]) -> list[Any]:
+        """Like the real one: each query's result or its error, in order (through ``recommend_jobs``,
+        so a test that overrides that sees every query)."""
+        out: list[Any] = []
+        for q in queries:
+            try:
+                out.append(self.recommend_jobs(q.worker, k=q.k, scope=q.scope, as_of=q.as_of, age_policy=q.age_policy))
+            except RecommenderError as exc:
+                out.append(exc)
+        return out
+
     def recommend_courses(self, worker: str | WorkerProfile, *, k: int = 5, as_of: dt.date | None = None) -> Recommendations:
         return self._recs(self._worker(worker), "course", "courses", k, "all", as_of)
 
