@@ -151,6 +151,7 @@ class Store:
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self._sql_cache: dict[tuple[str, tuple[str, ...], str], tuple[str, bool]] = {}
         if create:
             if self.dialect == "postgresql":
                 # Several processes (API replicas, Dask workers) may open a new database at
@@ -259,13 +260,33 @@ class Store:
         For readers of one record that convert the few values themselves: ``read_table``'s
         per-column coercion costs milliseconds for a row (dates stay ISO text on SQLite here).
         """
-        table = TABLES[name]
-        names = list(columns) if columns is not None else list(BY_NAME[name].column_names)
-        stmt = sa.select(*[table.c[c] for c in names]).where(table.c[by or BY_NAME[name].key[0]] == value)
+        names = tuple(columns) if columns is not None else BY_NAME[name].column_names
+        key = by or BY_NAME[name].key[0]
+        if isinstance(value, str) and "\x00" in value:  # bound by SQLAlchemy as before (see _fetch_raw)
+            table = TABLES[name]
+            stmt = sa.select(*[table.c[c] for c in names]).where(table.c[key] == value)
+            if conn is None:
+                with self.engine.connect() as c:
+                    return self._fetch_raw(c, stmt)
+            return self._fetch_raw(conn, stmt)
+        sql, positional = self._one_key_sql(name, names, key)
+        params: Any = (value,) if positional else {"value": value}
         if conn is None:
             with self.engine.connect() as c:
-                return self._fetch_raw(c, stmt)
-        return self._fetch_raw(conn, stmt)
+                return _fetch_bound(c, sql, params)
+        return _fetch_bound(conn, sql, params)
+
+    def _one_key_sql(self, name: str, names: tuple[str, ...], key: str) -> tuple[str, bool]:
+        """``raw_rows``'s statement, compiled once per shape: compiling it per call (literal
+        values, so no SQLAlchemy cache) cost a third of a stored-worker lookup."""
+        shape = (name, names, key)
+        hit = self._sql_cache.get(shape)
+        if hit is None:
+            table = TABLES[name]
+            stmt = sa.select(*[table.c[c] for c in names]).where(table.c[key] == sa.bindparam("value"))
+            compiled = stmt.compile(dialect=self.engine.dialect)
+            hit = self._sql_cache[shape] = (str(compiled), bool(compiled.positional))
+        return hit
 
     def raw_rows_in(
         self,
@@ -465,6 +486,15 @@ def _pg_copy_in(conn: Connection, table: str, names: list[str], rows: Iterable[t
 
 _PG_FETCH_ROWS = 100_000
 _CURSOR_IDS = itertools.count()
+
+
+def _fetch_bound(conn: Connection, sql: str, params: Any) -> list[tuple[Any, ...]]:
+    """A few rows of a driver-level statement with bound values, as plain tuples."""
+    result = conn.exec_driver_sql(sql, params)
+    try:
+        return result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
 
 
 def _pg_fetch(conn: Connection, sql: str) -> list[tuple[Any, ...]]:

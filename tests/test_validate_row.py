@@ -189,3 +189,46 @@ def test_random_hostile_workers(cells: dict[str, object]) -> None:
 def test_random_unicode_anywhere(cells: dict[str, object]) -> None:
     _same(WORKERS, cells)
     _same(WORKERS, cells, max_cell_chars=5)
+
+
+# ---- the one-value fast parsers -----------------------------------------------------------
+
+_COLUMNS = {c.name: c for c in (*WORKERS.columns, *JOBS.columns, *COURSES.columns)}
+_FAST_CASES = st.one_of(
+    st.tuples(st.sampled_from(["birth_year", "expected_wage"]),
+              st.one_of(st.integers(0, 10**15 - 1).map(str), st.from_regex(r"[0-9]{1,16}", fullmatch=True))),
+    st.tuples(st.just("experience_years"),
+              st.one_of(st.from_regex(r"[0-9]{1,10}(\.[0-9]{0,7})?", fullmatch=True),
+                        st.floats(0, 90, allow_nan=False).map(lambda f: f"{f:.{len(str(f))}g}"),
+                        st.decimals(0, 10**9, places=6, allow_nan=False, allow_infinity=False).map(str))),
+    st.tuples(st.just("registered_on"),
+              st.one_of(st.dates().map(str), st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", fullmatch=True))),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_FAST_CASES)
+def test_fast_one_value_parsers_equal_the_pandas_parsers(case: tuple[str, str]) -> None:
+    """What ``_fast_one`` takes it parses exactly as the column's pandas parser: same value,
+    same scalar type (and datetime unit), no reason; what it declines it leaves to them."""
+    name, value = case
+    col = _COLUMNS[name]
+    fast = V._fast_one(col, value)
+    typed, reasons = V._PARSERS[col.kind](pd.Series([value], dtype=object), col)
+    if fast is None:
+        return
+    want = typed.iloc[0]
+    assert reasons[0] is None, (value, reasons[0])
+    assert type(fast) is type(want) and fast == want, (value, fast, want)
+    if isinstance(want, pd.Timestamp):
+        assert fast.unit == want.unit
+
+
+def test_fast_one_value_parsers_take_the_plain_forms() -> None:
+    """The forms profiles carry are taken (else the test above proves nothing)."""
+    assert V._fast_one(_COLUMNS["expected_wage"], "4500") == 4500
+    assert V._fast_one(_COLUMNS["experience_years"], "3.5") == 3.5
+    assert V._fast_one(_COLUMNS["registered_on"], "2024-02-29") == pd.Timestamp("2024-02-29")
+    for name, value in [("expected_wage", "4,500"), ("birth_year", "1800"), ("experience_years", "81"),
+                        ("registered_on", "2023-02-29"), ("registered_on", "1899-12-31"), ("registered_on", "2024-01-01T08:00")]:
+        assert V._fast_one(_COLUMNS[name], value) is None, (name, value)

@@ -15,6 +15,23 @@ def test_a_key_with_a_nul_character_is_simply_not_found(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
     assert store.get("workers", "W1\x00") is None
     assert store.get("jobs", "\x00") is None
+    assert store.raw_rows("workers", "W1\x00") == [] and store.raw_rows("enrolments", "\x00", by="worker_id") == []
+
+
+def test_raw_rows_binds_the_value_in_a_statement_compiled_once(tmp_path: Path) -> None:
+    """The one-key reader compiles each statement shape once and binds the value, so quotes
+    and injection-shaped ids are plain values."""
+    from recommender.ingest import ingest
+
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    ingest(Path(__file__).resolve().parents[2] / "data_samples", store)
+    wid = str(store.keys("workers").iloc[0])
+    (row,) = store.raw_rows("workers", wid, columns=("worker_id", "education"))
+    assert row[0] == wid
+    assert store.raw_rows("workers", "x' OR '1'='1", columns=("worker_id",)) == []
+    assert len(store._sql_cache) == 2  # two column lists, two statements, whatever the values
+    store.raw_rows("workers", wid, columns=("worker_id", "education"))
+    assert len(store._sql_cache) == 2
 
 
 def test_nul_ids_through_the_api_are_not_store_outages(client: TestClient) -> None:
