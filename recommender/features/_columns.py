@@ -150,14 +150,34 @@ def _region_row(code: object, index: RegionIndex) -> tuple[int, int, int, float,
     )
 
 
+_ONE_REGION: dict[tuple[int, str, str], dict[str, np.ndarray]] = {}
+_ONE_REGION_SIZE = 20_000
+
+
 def region_arrays(codes: np.ndarray, prefix: str = "") -> dict[str, np.ndarray]:
     """Canonical code, province, prefecture, lat/lon, city level and macro region per row.
 
     Resolved once per distinct value (a few thousand at most); unknown or
     missing regions give -1 / NaN rather than an error, since the import has
-    already reported them.
+    already reported them. One row (a worker encoded per request) is kept per
+    code: the arrays are shared, read-only.
     """
     index = RegionIndex.default()
+    if len(codes) == 1 and isinstance(codes[0], str):
+        key = (id(index), codes[0], prefix)
+        hit = _ONE_REGION.get(key)
+        if hit is None:
+            hit = _region_arrays(codes, prefix, index)
+            for a in hit.values():
+                a.flags.writeable = False
+            if len(_ONE_REGION) >= _ONE_REGION_SIZE:
+                _ONE_REGION.clear()
+            _ONE_REGION[key] = hit
+        return dict(hit)
+    return _region_arrays(codes, prefix, index)
+
+
+def _region_arrays(codes: np.ndarray, prefix: str, index: RegionIndex) -> dict[str, np.ndarray]:
     positions, uniques = distinct(codes)
     table = np.array(
         [_region_row(c, index) for c in uniques] if uniques else np.empty((0, 7)),
