@@ -36,8 +36,9 @@ MAX_GROUP = 16  # queries ranked in one pass at most
 class JobQueue:
     """Queued ``JobQuery`` s with the Recommender each was asked of, and their futures."""
 
-    def __init__(self, max_group: int = MAX_GROUP) -> None:
+    def __init__(self, max_group: int = MAX_GROUP, metrics: Any = None) -> None:
         self.max_group = max(1, int(max_group))
+        self.metrics = metrics  # api.metrics.Metrics: passes and queries ranked
         self._items: collections.deque[tuple[Any, JobQuery, concurrent.futures.Future[Any]]] = collections.deque()
         self._lock = threading.Lock()
         self.groups = 0  # passes run (for tests and metrics)
@@ -73,6 +74,9 @@ class JobQueue:
             return
         self.groups += 1
         self.ranked += len(group)
+        if self.metrics is not None:
+            self.metrics.inc("ranking_passes")
+            self.metrics.inc("ranked_queries", len(group))
         for (_, fut), result in zip(group, results, strict=True):
             if isinstance(result, RecommenderError):
                 fut.set_exception(result)

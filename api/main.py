@@ -8,6 +8,7 @@ loaded in the lifespan, and a background task swaps in newly promoted models.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,7 +24,7 @@ from api.deps import StoreDep, allow
 from api.edge import EdgeMiddleware
 from api.errors import install_handlers
 from api.limits import BodyLimitMiddleware
-from api.metrics import Metrics
+from api.metrics import Metrics, MetricsShare
 from api.routes import courses, employers, imports, jobs, models, ops, outcomes, recommendations, workers
 from api.security import Action, KeyRing, RateLimiter
 from api.served import ServedLogWriter  # imports recommender.served_log: its table is on the store's metadata before the store creates tables
@@ -34,6 +35,9 @@ from recommender.settings import Settings, get_settings
 from recommender.store import Store
 
 log = logging.getLogger("api")
+
+#: how often each process publishes its counters when several share /metrics (settings.metrics_dir)
+METRICS_PUBLISH_SECONDS = 1.0
 
 DESCRIPTION = """
 Job matching and vocational-training recommendations for public employment services.
@@ -68,6 +72,13 @@ def _open_store(settings: Settings) -> tuple[Store, bool]:
         return Store(settings.db, create=False), False
 
 
+async def _publish_metrics(share: MetricsShare) -> None:
+    """Publish this process's counters every ``METRICS_PUBLISH_SECONDS`` for the other processes' scrapes."""
+    while True:
+        await anyio.to_thread.run_sync(share.publish)
+        await asyncio.sleep(METRICS_PUBLISH_SECONDS)
+
+
 def create_app(settings: Settings | None = None, *, loader: Loader | None = None) -> FastAPI:
     """Build the app. ``loader(settings, store)`` returns the Recommender to serve (tests pass a fake)."""
     settings = settings or get_settings()
@@ -84,7 +95,9 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
         app.state.models = holder
         app.state.served_log = served = ServedLogWriter(store, metrics, busy=lambda: busy(app))
         install_limiters(app, settings.compute_threads)
-        app.state.job_queue = JobQueue()
+        app.state.job_queue = JobQueue(metrics=metrics)
+        share = app.state.metrics_share = MetricsShare(settings.metrics_dir, metrics) if settings.metrics_dir else None
+        publisher = asyncio.create_task(_publish_metrics(share), name="metrics-publish") if share else None
         await holder.start()
         try:
             yield
@@ -93,6 +106,9 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
             await anyio.to_thread.run_sync(served.flush)  # lists queued by the last requests
             close_limiters(app)
             store.dispose()
+            if publisher is not None and share is not None:
+                publisher.cancel()
+                share.publish()  # this process's final counts stay in the others' totals
 
     app = FastAPI(
         title="Job and training recommender",

@@ -8,7 +8,9 @@ idle. Here every process binds the port itself with ``SO_REUSEPORT`` (Linux),
 so the kernel spreads new connections over the processes by hashing their
 addresses. The supervisor restarts a process that dies (and gives up, exiting
 non-zero, when they keep dying: a broken store or model fails at start-up) and
-stops them all on SIGINT / SIGTERM. Where ``SO_REUSEPORT`` is missing, ``uvicorn.run`` with
+stops them all on SIGINT / SIGTERM. It also gives them a fresh folder to publish
+their metrics in (``RECOMMENDER_METRICS_DIR``), so a scrape of any one reports
+all of them. Where ``SO_REUSEPORT`` is missing, ``uvicorn.run`` with
 ``workers`` is used instead.
 
     python -m api.runner --host 127.0.0.1 --port 8000 --workers 4
@@ -18,8 +20,11 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
+import tempfile
 import time
 from typing import Any
 
@@ -58,6 +63,9 @@ def run(host: str, port: int, workers: int, **options: Any) -> None:
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, **options)
         return
     _socket(host, port).close()  # fail here, once, if the address is taken or not allowed
+    # the processes publish their counters here, so that /metrics on any of them reports all of them
+    metrics_dir = tempfile.mkdtemp(prefix="recommender-metrics-")
+    os.environ["RECOMMENDER_METRICS_DIR"] = metrics_dir  # the spawned processes' settings read it
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_serve_one, args=(host, port, options), daemon=False) for _ in range(workers)]
     stopping = False
@@ -93,6 +101,8 @@ def run(host: str, port: int, workers: int, **options: Any) -> None:
                 p.kill()
         for sig, handler in old.items():
             signal.signal(sig, handler)
+        os.environ.pop("RECOMMENDER_METRICS_DIR", None)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def main() -> None:

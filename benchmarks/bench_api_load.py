@@ -16,7 +16,8 @@ What it does, on 127.0.0.1 only:
    client, cheaper than a full client library on a 2-core machine) send
    requests for random stored workers (counsellor key) and inline profiles
    (portal key) until ``--requests`` or ``--seconds`` is reached;
-4. prints requests/s, latency percentiles, errors by status, the service's CPU
+4. prints requests/s, latency percentiles, errors by status, the mean group of
+   requests ranked in one pass (from /metrics), the service's CPU
    time per request and the load average; with ``--promote-after S`` a second
    version is promoted through ``POST /v1/models/{version}/promote`` S seconds
    in, and the versions named in ``X-Model-Version`` are tallied per second.
@@ -166,6 +167,18 @@ async def wait_ready(port: int, proc: subprocess.Popen, timeout: float) -> None:
     raise RuntimeError("the service did not become ready in time")
 
 
+async def ranking_counts(port: int) -> tuple[int, int]:
+    """(ranking passes, queries ranked) over all the service's processes, from ``/metrics``."""
+    await asyncio.sleep(1.5)  # each process publishes its counters every second
+    conn = Conn(port)
+    try:
+        _, _, data = await conn.request("GET", "/metrics", KEYS["admin"])
+    finally:
+        conn.close()
+    values = dict(line.rsplit(" ", 1) for line in data.decode().splitlines() if line and not line.startswith("#"))
+    return int(float(values.get("recommender_ranking_passes_total", 0))), int(float(values.get("recommender_ranked_queries_total", 0)))
+
+
 def bodies(worker_ids: list[str], profiles: list[dict], day: str, mix: str, seed: int, n: int) -> list[tuple[str, bytes]]:
     """``n`` (key, JSON body) pairs: stored workers by id and inline profiles, k=10, scope all."""
     rng = np.random.default_rng(seed)
@@ -273,12 +286,14 @@ def main() -> None:
             # warm up every worker process (first requests build per-day caches)
             asyncio.run(load(port, reqs[-args.warmup:], args.clients, args.warmup, 120.0, None))
             print(load_average())
+            passes0, ranked0 = asyncio.run(ranking_counts(port))
             cpu0, c0 = service_cpu(proc), time.process_time()
             promote = (args.promote_after, second) if second else None
             res = asyncio.run(load(port, reqs, args.clients, args.requests, args.seconds, promote))
             cpu = service_cpu(proc) - cpu0
             client_cpu = time.process_time() - c0
             print(load_average())
+            passes, ranked = (b - a for a, b in zip((passes0, ranked0), asyncio.run(ranking_counts(port)), strict=True))
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
@@ -292,6 +307,7 @@ def main() -> None:
     print(f"  latency: {pct(res['latencies'])}, max {max(res['latencies']) * 1000:.0f} ms")
     print(f"  status: {dict(res['statuses'])}; errors (non-200 or failed): {errors}")
     print(f"  service CPU {cpu:.1f} s = {cpu / max(n, 1) * 1000:.2f} ms per request; client CPU {client_cpu / max(n, 1) * 1000:.2f} ms per request")
+    print(f"  ranking passes: {passes:,} for {ranked:,} requests (mean group {ranked / max(passes, 1):.2f}; see api/coalesce.py)")
     if second:
         print("  served versions per second (X-Model-Version):")
         for sec in sorted(res["timeline"]):

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (empty = CORS off).")
     model_poll_seconds: float = Field(default=5.0, gt=0, description="How often the service checks the registry for a newly promoted model.")
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Folder where the processes of one service publish their metrics so that `/metrics` on any of them reports all (`recommender serve --workers N` sets it).",
+    )
     train_cluster: str | None = Field(
         default=None,
         description="Dask cluster for `recommender train`: `local` or a scheduler address (`tcp://host:8786`); unset = one process.",

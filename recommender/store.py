@@ -280,12 +280,13 @@ class Store:
         """``raw_rows``'s statement, compiled once per shape: compiling it per call (literal
         values, so no SQLAlchemy cache) cost a third of a stored-worker lookup."""
         shape = (name, names, key)
-        hit = self._sql_cache.get(shape)
+        cache = self.__dict__.setdefault("_sql_cache", {})
+        hit = cache.get(shape)
         if hit is None:
             table = TABLES[name]
             stmt = sa.select(*[table.c[c] for c in names]).where(table.c[key] == sa.bindparam("value"))
             compiled = stmt.compile(dialect=self.engine.dialect)
-            hit = self._sql_cache[shape] = (str(compiled), bool(compiled.positional))
+            hit = cache[shape] = (str(compiled), bool(compiled.positional))
         return hit
 
     def raw_rows_in(

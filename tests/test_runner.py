@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def _wait_ready(base: str, timeout: float = 120.0) -> None:
 
 def test_processes_share_the_port_and_the_connections_and_stop_together(tmp_path, copy_sample_store, trained_registry) -> None:
     port = _free_port()
+    started = time.time() - 1
     env = {**os.environ, "RECOMMENDER_DB": copy_sample_store(tmp_path / "store.db"), "RECOMMENDER_MODELS": str(trained_registry.root)}
     proc = subprocess.Popen([sys.executable, "-m", "api.runner", "--port", str(port), "--workers", "2", "--log-level", "warning",
                              "--no-access-log"], cwd=ROOT, env=env)
@@ -73,6 +75,11 @@ def test_processes_share_the_port_and_the_connections_and_stop_together(tmp_path
                   for k in _children(proc)}
         assert sum(served.values()) == 24 and all(n > 0 for n in served.values()), served  # (2 / 2**24 odds of a false alarm)
 
+        time.sleep(2.5)  # each process publishes its counters every second
+        line = 'recommender_http_requests_total{method="GET",route="/healthz",status="200"} 24'
+        for c in clients:  # whichever process a scrape reaches reports both processes' requests
+            assert line in c.get("/metrics").text
+
         victim = _children(proc)[0]  # a process that dies is replaced
         victim.kill()
         deadline = time.monotonic() + 60
@@ -89,6 +96,7 @@ def test_processes_share_the_port_and_the_connections_and_stop_together(tmp_path
     assert proc.returncode == 0
     gone, alive = psutil.wait_procs(kids, timeout=30)
     assert not alive  # no process left behind
+    assert not [k for k in Path(tempfile.gettempdir()).glob("recommender-metrics-*") if k.stat().st_mtime > started]  # folder removed
 
 
 def _ready_pid(proc: psutil.Process) -> bool:

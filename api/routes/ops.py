@@ -54,5 +54,9 @@ async def readyz(request: Request, store: StoreDep, holder: ModelHolderDep) -> A
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
-def metrics(metrics: MetricsDep, holder: ModelHolderDep) -> PlainTextResponse:
-    return PlainTextResponse(metrics.render(model_version=holder.version, model_loaded_at=holder.loaded_at), media_type=CONTENT_TYPE)
+def metrics(metrics: MetricsDep, holder: ModelHolderDep, request: Request) -> PlainTextResponse:
+    """This process's counters, plus those the service's other processes published (``settings.metrics_dir``)."""
+    share = getattr(request.app.state, "metrics_share", None)
+    peers = share.peers() if share is not None else []
+    text = metrics.render(model_version=holder.version, model_loaded_at=holder.loaded_at, peers=peers)
+    return PlainTextResponse(text, media_type=CONTENT_TYPE)

@@ -94,3 +94,46 @@ def test_create_app_needs_no_arguments(monkeypatch: Any, tmp_path: Any) -> None:
             assert c.get("/v1/workers", headers={"X-API-Key": "dev-counsellor-key"}).json()["count"] == 0
     finally:
         get_settings.cache_clear()
+
+
+def test_metrics_add_up_the_processes_of_one_service(tmp_path: Any) -> None:
+    """With several processes each publishes its counters; a scrape of any one reports the sum
+    (counters of a process that has gone stay counted); unreadable files are skipped."""
+    from api.metrics import Metrics, MetricsShare
+
+    a, b = Metrics(), Metrics()
+    for m, n in ((a, 2), (b, 3)):
+        for _ in range(n):
+            m.observe("GET", "/v1/workers/{worker_id}", 200, 0.02)
+        m.count_served("job", n)
+        m.inc("ranking_passes")
+        m.inc("ranked_queries", n)
+    share_a = MetricsShare(tmp_path, a)
+    MetricsShare(tmp_path, b).publish()
+    (tmp_path / "4242.json").write_text('{"requests": [["GET", "/healthz", "200", 7]]}')  # a process that has gone
+    (tmp_path / "4243.json").write_text("{not json")  # half written by another writer: skipped
+    share_b_path = next(f for f in tmp_path.glob("*.json") if f.stem not in ("4242", "4243"))
+    share_b_path.rename(tmp_path / "4244.json")  # b's file, under another pid than this test's own
+    text = a.render(model_version="v1", peers=share_a.peers())
+    assert 'recommender_http_requests_total{method="GET",route="/v1/workers/{worker_id}",status="200"} 5' in text
+    assert 'recommender_http_request_duration_seconds_count{method="GET",route="/v1/workers/{worker_id}"} 5' in text
+    assert 'recommender_http_request_duration_seconds_bucket{method="GET",route="/v1/workers/{worker_id}",le="0.025"} 5' in text
+    assert 'recommender_http_requests_total{method="GET",route="/healthz",status="200"} 7' in text
+    assert 'recommender_recommendations_served_total{item_type="job"} 5' in text
+    assert "recommender_ranking_passes_total 2" in text and "recommender_ranked_queries_total 5" in text
+    assert a.render(model_version="v1").count('status="200"} 2') == 1  # alone: this process's counts only
+
+
+def test_metrics_share_through_the_app(world: Any, tmp_path: Any) -> None:
+    """An app given a metrics folder publishes its counters there and reads the others'."""
+    import json
+
+    settings = world.model_copy(update={"metrics_dir": tmp_path / "m"})
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "1.json").write_text(json.dumps({"requests": [["GET", "/healthz", "200", 40]]}))
+    with TestClient(create_app(settings)) as c:
+        c.get("/healthz")
+        text = c.get("/metrics").text
+        assert 'recommender_http_requests_total{method="GET",route="/healthz",status="200"} 41' in text
+    mine = [f for f in (tmp_path / "m").glob("*.json") if f.name != "1.json"]
+    assert len(mine) == 1 and json.loads(mine[0].read_text())["requests"]  # published, last at shutdown
