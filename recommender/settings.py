@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     age_policy: str = Field(default="strict", description="Posted age limits: `strict` filters, `flag` keeps and marks.")
     older_worker_weight: float = Field(default=1.0, ge=0, description="Older-worker assistance strength (0 = off).")
     older_worker_age: int = Field(default=50, description="Age from which older-worker assistance applies.")
-    max_candidates: int = Field(default=100, ge=10, description="Candidates kept by the pre-score for the ranker.")
+    max_candidates: int = Field(default=50, ge=10, description="Candidates kept by the pre-score for the ranker.")
     # ---- HTTP service (api/) ------------------------------------------------
     environment: Literal["development", "production"] = Field(
         default="development",

@@ -134,6 +134,11 @@ def one_row_csr(cols: np.ndarray, vals: np.ndarray, n_cols: int) -> sp.csr_matri
 
 def binarise(m: sp.csr_matrix, threshold: float = 0.0) -> sp.csr_matrix:
     """1.0 where the value exceeds ``threshold`` (same sparsity pattern otherwise dropped)."""
+    if m.shape[0] == 1 and isinstance(m, sp.csr_matrix):  # one worker per request: no copy and prune
+        lo, hi = m.indptr[0], m.indptr[1]
+        keep = m.data[lo:hi] > threshold
+        cols = m.indices[lo:hi][keep]
+        return one_row_csr(cols, np.ones(len(cols), dtype=np.float32), m.shape[1])
     out = m.copy()
     out.data = (out.data > threshold).astype(np.float32)
     out.eliminate_zeros()

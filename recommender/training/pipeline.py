@@ -38,7 +38,7 @@ class TrainConfig:
     negatives: int = 10
     course_negatives: int = 5
     objective: str = "regression"
-    max_candidates: int = 100
+    max_candidates: int = 50
     seed: int = 0
     eval_max_queries: int | None = 4000
     older_worker_weight: float = 1.0  # older-worker correction and serving boost for workers 50+ (0 = off)
