@@ -8,7 +8,8 @@ What it does, on 127.0.0.1 only:
 1. the world and model of ``bench_recommend.py`` (generated, imported, trained;
    reused from ``--cache``), with the store's jobs resampled into ``--jobs``
    open postings (new ids, real places) in a separate store;
-2. starts the service (``python -m api.runner``, as ``recommender serve`` does, ``--workers``
+2. empties that store's served log (each run writes its lists there), starts the
+   service (``python -m api.runner``, as ``recommender serve`` does, ``--workers``
    processes) on that store and a copy of the registry, with bench API keys and
    the per-key rate limit off (one client key sends hundreds of requests per
    second), and waits for ``/readyz``;
@@ -42,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
+import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_recommend import load_average, pct, profiles_of, trained_world, widen_jobs  # noqa: E402
@@ -81,6 +83,24 @@ def wide_store(root: Path, store: Store, n_jobs: int, seed: int, tag: str) -> tu
     print(f"wide store: {report.taken:,} rows taken, {report.rejected:,} rejected in {time.perf_counter() - t0:.0f} s")
     (folder / ".done").touch()
     return url, day
+
+
+def empty_served_log(url: str) -> None:
+    """Start every run with the cached store's served log empty: each run adds its lists to it,
+    and inserts into a table of millions of rows (three indexes) cost more, so runs drifted."""
+    from recommender.served_log import served_recommendations
+
+    engine = Store(url).engine
+    try:
+        with engine.begin() as conn:
+            n = conn.execute(sa.delete(served_recommendations)).rowcount
+        if n and engine.dialect.name == "sqlite":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM")
+        if n:
+            print(f"served log of the cached store emptied ({n:,} rows from earlier runs)")
+    finally:
+        engine.dispose()
 
 
 def free_port() -> int:
@@ -273,6 +293,7 @@ def main() -> None:
             bundle, manifest = reg.load()
             manifest = {k: v for k, v in manifest.items() if k not in ("version", "created")}
             second = reg.save(bundle, {**manifest, "note": "bench_api_load: same bundle, new version"}).version
+        empty_served_log(url)
         port = free_port()
         proc = start_service(url, models, port, args.server_workers, args.access_log)
         try:
