@@ -40,5 +40,5 @@ def ensure_model(store: Store, registry: Registry, *, progress: Callable[[str], 
     from recommender.snapshot import Snapshot
     from recommender.training.pipeline import train_and_register
 
-    mv, _ = train_and_register(Snapshot.from_store(store), registry, evaluate=False, promote="first", progress=progress)
+    mv, _ = train_and_register(Snapshot.from_store(store, impressions=True), registry, evaluate=False, promote="first", progress=progress)
     return mv

@@ -162,3 +162,38 @@ def read_served(
         rows = conn.execute(stmt).mappings().all()
     columns = [c.name for c in t.columns]
     return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+
+IMPRESSION_COLUMNS = ("worker_id", "job_id", "date")
+
+
+def impressions(store: Store, conn: sa.engine.Connection | None = None) -> pd.DataFrame:
+    """Jobs shown to stored workers: one row per (worker, job), dated the day it was first shown.
+
+    What training turns into "shown, not taken" pairs (``training.labels.add_impressions``).
+    Lists served for inline profiles are left out: their worker is not in the store.
+    Aggregated in the database, so a log of millions of rows comes back as its distinct pairs.
+    """
+    t = served_recommendations
+    stmt = (
+        sa.select(t.c.worker_id, t.c.item_id, sa.func.min(t.c.served_at))
+        .where(t.c.worker_source == "store", t.c.item_type == "job", t.c.worker_id.is_not(None))
+        .group_by(t.c.worker_id, t.c.item_id)
+    )
+
+    def read(c: sa.engine.Connection) -> list[Any]:
+        if not sa.inspect(c).has_table(t.name):
+            return []
+        return list(c.execute(stmt).all())
+
+    if conn is not None:
+        rows = read(conn)
+    else:
+        with store.engine.connect() as c:
+            rows = read(c)
+    return pd.DataFrame({
+        "worker_id": pd.Series([r[0] for r in rows], dtype=object),
+        "job_id": pd.Series([r[1] for r in rows], dtype=object),
+        "date": pd.to_datetime(pd.Series([r[2] for r in rows], dtype=object)).dt.normalize().astype("datetime64[ns]"),
+    })
+

@@ -7,7 +7,7 @@ per training run or per model load, never per request.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -22,12 +22,19 @@ class Snapshot:
     placements: pd.DataFrame
     enrolments: pd.DataFrame
     employers: pd.DataFrame
+    #: jobs shown to stored workers, first day shown (``served_log.impressions``); read for training only
+    impressions: pd.DataFrame = field(default_factory=lambda: _no_impressions())
 
     @classmethod
-    def from_store(cls, store: Store) -> Snapshot:
+    def from_store(cls, store: Store, *, impressions: bool = False) -> Snapshot:
+        """The store's tables; with ``impressions``, also the jobs the service has shown to stored
+        workers (training turns those not taken up into negatives; serving does not need them)."""
+        from recommender import served_log  # imports this module's store: loaded late
+
         with store.begin() as conn:  # one transaction: one consistent view
             frames = {name: store.read_table(name, conn=conn) for name in
                       ("workers", "jobs", "courses", "placements", "enrolments", "employers")}
+            shown = served_log.impressions(store, conn) if impressions else _no_impressions()
         return cls(
             workers=frames["workers"],
             jobs=merge_employers(frames["jobs"], frames["employers"]),
@@ -35,12 +42,16 @@ class Snapshot:
             placements=frames["placements"],
             enrolments=frames["enrolments"],
             employers=frames["employers"],
+            impressions=shown,
         )
 
     def fingerprint(self) -> str:
         """Identifies the data a model was trained on (row counts and content)."""
         h = hashlib.sha256()
-        for name in ("workers", "jobs", "courses", "placements", "enrolments", "employers"):
+        names = ["workers", "jobs", "courses", "placements", "enrolments", "employers"]
+        if len(self.impressions):  # (absent: the fingerprints of stores without a served log stay as they were)
+            names.append("impressions")
+        for name in names:
             frame = getattr(self, name)
             h.update(f"{name}:{len(frame)}".encode())
             if len(frame):
@@ -50,6 +61,11 @@ class Snapshot:
     def workers_as_of(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         """Workers with ``extra_certificates``: certificates gained by certified enrolments up to ``as_of``."""
         return add_certified(self.workers, self.enrolments, self.courses, as_of)
+
+
+def _no_impressions() -> pd.DataFrame:
+    return pd.DataFrame({"worker_id": pd.Series(dtype=object), "job_id": pd.Series(dtype=object),
+                         "date": pd.Series(dtype="datetime64[ns]")})
 
 
 def merge_employers(jobs: pd.DataFrame, employers: pd.DataFrame) -> pd.DataFrame:

@@ -175,6 +175,10 @@ def test_import_runs_and_served_log_are_shared_tables(store):
               "items": [{"item_id": "J1", "rank": 1, "score": 0.5}, {"item_id": "J2", "rank": 2, "score": 0.25}]}]
     assert log_served(store, lists, worker_source="store") == 2
     assert list(read_served(other, worker_id="W1")["item_id"]) == ["J1", "J2"]
+    from recommender.snapshot import Snapshot
+
+    shown = Snapshot.from_store(other, impressions=True).impressions  # what training reads back
+    assert sorted(shown["job_id"]) == ["J1", "J2"] and set(shown["worker_id"]) == {"W1"}
     other.dispose()
 
 

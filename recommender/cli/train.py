@@ -104,7 +104,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     store = Store(args.db or get_settings().db)
     with _cluster(args):
-        evaluation = evaluate_snapshot(Snapshot.from_store(store), _config(args), progress=_say)
+        evaluation = evaluate_snapshot(Snapshot.from_store(store, impressions=True), _config(args), progress=_say)
     print_evaluation(evaluation)
     return 0
 
@@ -121,7 +121,7 @@ def run_train(args: argparse.Namespace) -> int:
     registry = Registry(args.models or settings.models)
     with _cluster(args):
         mv, evaluation = train_and_register(
-            Snapshot.from_store(store), registry, _config(args), evaluate=not args.no_evaluate, promote=args.promote,
+            Snapshot.from_store(store, impressions=True), registry, _config(args), evaluate=not args.no_evaluate, promote=args.promote,
             progress=_say,
         )
     if evaluation is not None:

@@ -35,7 +35,7 @@ from recommender.threads import limit_threads
 from recommender.training import baselines as B
 from recommender.training.evaluate import age_band, evaluate_jobs, heldout_queries, model_ranking, summary_table
 from recommender.training.jobs import JobModel, at_older_weight, training_pairs
-from recommender.training.labels import JOB_GRADES, graded_pairs
+from recommender.training.labels import JOB_GRADES, add_impressions, graded_pairs
 from recommender.training.pipeline import Evaluation, TrainConfig, evaluate_courses_at, fit_job_ranker, tradeoff_base, tradeoff_table
 from recommender.training.split import choose_split, guard_no_leakage, split_pairs
 from recommender.training.world import EncodedWorld, Encoders
@@ -99,7 +99,8 @@ def evaluate_candidate(
     say(f"split: {split.describe()} ({len(train):,} train pairs, {len(test):,} test pairs)", 0.02)
     encoders = Encoders.fit(cfg.taxonomy_dir)
     world = EncodedWorld.build(snapshot, encoders, certs_as_of=split.cutoff)
-    tp = training_pairs(world, train, negatives=cfg.negatives, seed=cfg.seed)
+    shown = add_impressions(train, getattr(snapshot, "impressions", train.iloc[:0]), before=split.cutoff, exclude=test)
+    tp = training_pairs(world, shown, negatives=cfg.negatives, seed=cfg.seed)
     if shuffle_labels:  # every training row's label permuted (outcomes and sampled negatives): nothing left to learn
         tp = dataclasses.replace(tp, y=np.random.default_rng(cfg.seed + 7919).permutation(tp.y))
     say(f"fitting the candidate on {len(tp.y):,} pairs" + (" (labels shuffled)" if shuffle_labels else ""), 0.08)
@@ -113,7 +114,7 @@ def evaluate_candidate(
     compared_with = comparison = None
     if reference is not None:
         say(f"evaluating the promoted model {reference.version} on the same queries", 0.45)
-        ref_model, ref_world, comparison = _reference_model(reference, snapshot, split, train, cfg, world)
+        ref_model, ref_world, comparison = _reference_model(reference, snapshot, split, shown, cfg, world)  # the same training pairs
         ref_recs, ref_pw = evaluate_jobs(ref_world, ref_model, train, test, baselines=(), **common)
         coverage["previous"] = ref_pw.attrs.get("coverage", {}).get("learned", np.nan)
         frames.append(ref_pw.assign(method="previous"))

@@ -174,7 +174,7 @@ def _run(store: Store, registry: Registry, cfg: RetrainConfig, say: Progress) ->
     if total == 0 and not cfg.force and promoted is not None:
         return RetrainResult("skipped", f"no new outcomes since {promoted} (trained on data up to {since}); nothing to do "
                              "(use --force to retrain anyway)", new, compared_with=promoted)
-    snapshot = Snapshot.from_store(store)
+    snapshot = Snapshot.from_store(store, impressions=True)
     if snapshot.placements.empty:
         raise RecommenderError("no placements in the store: import outcomes first (recommender ingest)")
     fingerprint = snapshot.fingerprint()

@@ -2,9 +2,10 @@
 
 Recipe (no leakage): pairs seen before the cutoff are labelled with their
 furthest outcome; each pair's features are computed as of the day it was first
-seen; negatives are the referrals that were not taken up plus jobs that were
-open and feasible for that worker on that day but not acted on, sampled at
-random. The pre-score and the ranker are fitted on the same pairs.
+seen; negatives are the referrals that were not taken up, the jobs the service
+showed the worker that they did not take up (``labels.add_impressions``), plus
+jobs that were open and feasible for that worker on that day but not acted on,
+sampled at random. The pre-score and the ranker are fitted on the same pairs.
 """
 
 from __future__ import annotations

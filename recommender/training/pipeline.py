@@ -27,7 +27,7 @@ from recommender.training.courses import CourseModel, CoursePool, course_trainin
 from recommender.training.evaluate import evaluate_courses, evaluate_jobs, summary_table
 from recommender.distributed.training import fit_jobs, job_training_pairs  # Dask when a cluster is active
 from recommender.training.jobs import JobModel, TrainingPairs, at_older_weight
-from recommender.training.labels import COURSE_GRADES, JOB_GRADES, graded_pairs
+from recommender.training.labels import COURSE_GRADES, JOB_GRADES, add_impressions, graded_pairs
 from recommender.training.split import TimeSplit, choose_split, guard_no_leakage, split_pairs
 from recommender.training.world import EncodedWorld, Encoders
 
@@ -111,7 +111,7 @@ def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progres
     _say(progress, f"split: {split.describe()} ({len(train):,} train pairs, {len(test):,} test pairs)")
     encoders = Encoders.fit(cfg.taxonomy_dir)
     world = EncodedWorld.build(snapshot, encoders, certs_as_of=split.cutoff)
-    tp = job_training_pairs(world, train, cfg)
+    tp = job_training_pairs(world, add_impressions(train, snapshot.impressions, before=split.cutoff, exclude=test), cfg)
     _say(progress, f"job training pairs: {len(tp.y):,} ({int((tp.y > 0).sum()):,} taken up)")
     def fit(weight: float) -> JobModel:
         return fit_job_ranker(tp, cfg, weight)
@@ -184,7 +184,8 @@ def fit_bundle(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | Non
     job_pairs = graded_pairs(snapshot.placements, "job_id", JOB_GRADES)
     if (job_pairs["relevance"] > 0).sum() == 0:
         raise RecommenderError("no job take-ups (applied, hired, retained) in the store: nothing to learn from")
-    tp = job_training_pairs(world, job_pairs, cfg)
+    with_shown = add_impressions(job_pairs, snapshot.impressions)
+    tp = job_training_pairs(world, with_shown, cfg)
     _say(progress, f"fitting the job ranker on {len(tp.y):,} pairs ...")
     jobs = fit_job_ranker(tp, cfg, cfg.older_worker_weight)
     courses: CourseModel | None = None
@@ -195,7 +196,8 @@ def fit_bundle(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | Non
         _say(progress, f"fitting the course ranker on {len(ctp.y):,} pairs ...")
         with limit_threads(cfg.n_threads):
             courses = fit_course_model(world, ctp, seed=cfg.seed)
-    rows = {"job_pairs": len(job_pairs), "job_training_rows": len(tp.y), "course_pairs": len(course_pairs)}
+    rows = {"job_pairs": len(job_pairs), "shown_not_taken": len(with_shown) - len(job_pairs), "job_training_rows": len(tp.y),
+            "course_pairs": len(course_pairs)}
     return ModelBundle(encoders, jobs, courses, params=asdict(cfg)), rows
 
 
