@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,11 @@ from e2e_support import ADMIN, COUNSELLOR, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+
+
+def _counsellor_today() -> str:
+    """The day on the browser's clock (the context runs in Asia/Shanghai, 8 hours ahead of UTC)."""
+    return dt.datetime.now(zoneinfo.ZoneInfo("Asia/Shanghai")).date().isoformat()
 
 def sign_in(page: Any, key: str = COUNSELLOR) -> None:
     page.goto("/web/")
@@ -128,14 +134,17 @@ def test_find_worker_see_jobs_and_courses_and_record_referral(
     assert "补贴" in ctext and ("个人自付" in ctext or "个人免费" in ctext) and "开课日期" in ctext and "结业证书" in ctext
     # One click records a referral; the API has it.
     job_id = first.get_attribute("data-item")
+    before = _counsellor_today()
     first.locator("button[data-outcome=referred]").click()
     page.locator(f'#jobs article[data-item="{job_id}"] button[data-outcome=referred][aria-pressed=true]').wait_for()
     assert "已登记" in page.inner_text("#status")
     shot(page, screenshots_dir, "worker-desktop.png")
     with live_server.client() as c:
         stored = c.get("/v1/outcomes", params={"worker_id": demo_worker, "item_type": "job", "item_id": job_id}).json()
-    assert {"worker_id": demo_worker, "item_type": "job", "item_id": job_id, "outcome": "referred",
-            "date": dt.date.today().isoformat()} in stored["data"]
+    # dated the counsellor's day (the page's clock, Asia/Shanghai here), not the server's UTC day
+    days = {before, _counsellor_today()}
+    assert any({"worker_id": demo_worker, "item_type": "job", "item_id": job_id, "outcome": "referred",
+                "date": day} in stored["data"] for day in days), (days, stored["data"])
 
     # Enrolment in a course, the same way.
     course_id = courses.first.get_attribute("data-item")
