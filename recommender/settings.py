@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         default=None,
         description="Folder where the processes of one service publish their metrics so that `/metrics` on any of them reports all (`recommender serve --workers N` sets it).",
     )
+    train_shown_not_taken: bool = Field(
+        default=True,
+        description="Train on the jobs the service showed stored workers that they did not take up (the served log) as negatives. "
+        "Turn off where outcomes are not recorded reliably: every unrecorded take-up would count as a refusal.",
+    )
     train_cluster: str | None = Field(
         default=None,
         description="Dask cluster for `recommender train`: `local` or a scheduler address (`tcp://host:8786`); unset = one process.",

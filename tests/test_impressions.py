@@ -16,6 +16,7 @@ import pandas as pd
 from recommender import columns as C
 from recommender import served_log
 from recommender.schemas import Recommendations, RecommendedItem
+from recommender.settings import Settings
 from recommender.snapshot import Snapshot
 from recommender.store import Store
 from recommender.training.labels import JOB_GRADES, add_impressions, graded_pairs
@@ -86,3 +87,7 @@ def test_training_learns_from_jobs_shown_and_not_taken(tmp_path: Path, copy_samp
     _, rows_plain = fit_bundle(plain, cfg)
     assert rows["shown_not_taken"] == 3 and rows_plain["shown_not_taken"] == 0
     assert rows["job_training_rows"] > rows_plain["job_training_rows"]
+    # switched off (RECOMMENDER_TRAIN_SHOWN_NOT_TAKEN=false: outcomes not recorded reliably)
+    _, rows_off = fit_bundle(snap, TrainConfig(negatives=4, shown_not_taken=False))
+    assert rows_off["shown_not_taken"] == 0 and rows_off["job_training_rows"] == rows_plain["job_training_rows"]
+    assert TrainConfig.from_settings(Settings(train_shown_not_taken=False)).shown_not_taken is False

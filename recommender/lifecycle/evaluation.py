@@ -36,7 +36,15 @@ from recommender.training import baselines as B
 from recommender.training.evaluate import age_band, evaluate_jobs, heldout_queries, model_ranking, summary_table
 from recommender.training.jobs import JobModel, at_older_weight, training_pairs
 from recommender.training.labels import JOB_GRADES, add_impressions, graded_pairs
-from recommender.training.pipeline import Evaluation, TrainConfig, evaluate_courses_at, fit_job_ranker, tradeoff_base, tradeoff_table
+from recommender.training.pipeline import (
+    Evaluation,
+    TrainConfig,
+    evaluate_courses_at,
+    fit_job_ranker,
+    impressions_for,
+    tradeoff_base,
+    tradeoff_table,
+)
 from recommender.training.split import choose_split, guard_no_leakage, split_pairs
 from recommender.training.world import EncodedWorld, Encoders
 
@@ -99,7 +107,7 @@ def evaluate_candidate(
     say(f"split: {split.describe()} ({len(train):,} train pairs, {len(test):,} test pairs)", 0.02)
     encoders = Encoders.fit(cfg.taxonomy_dir)
     world = EncodedWorld.build(snapshot, encoders, certs_as_of=split.cutoff)
-    shown = add_impressions(train, getattr(snapshot, "impressions", train.iloc[:0]), before=split.cutoff, exclude=test)
+    shown = add_impressions(train, impressions_for(snapshot, cfg), before=split.cutoff, exclude=test)
     tp = training_pairs(world, shown, negatives=cfg.negatives, seed=cfg.seed)
     if shuffle_labels:  # every training row's label permuted (outcomes and sampled negatives): nothing left to learn
         tp = dataclasses.replace(tp, y=np.random.default_rng(cfg.seed + 7919).permutation(tp.y))

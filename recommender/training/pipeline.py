@@ -46,6 +46,7 @@ class TrainConfig:
     policy_weights: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0, 8.0)
     taxonomy_dir: str | None = None
     n_threads: int | None = None
+    shown_not_taken: bool = True  # jobs shown to stored workers and not taken up are negatives (the served log)
 
     @classmethod
     def from_settings(cls, settings: Any = None, **overrides: Any) -> TrainConfig:
@@ -58,6 +59,7 @@ class TrainConfig:
             "older_worker_weight": s.older_worker_weight,
             "older_worker_age": s.older_worker_age,
             "taxonomy_dir": str(s.taxonomy_extra) if s.taxonomy_extra else None,
+            "shown_not_taken": s.train_shown_not_taken,
         }
         return cls(**{**base, **overrides})
 
@@ -81,6 +83,11 @@ class Evaluation:
 
 
 Progress = Callable[[str], None]
+
+
+def impressions_for(snapshot: Snapshot, cfg: TrainConfig) -> pd.DataFrame:
+    """The snapshot's impressions when the recipe trains on jobs shown and not taken, else none."""
+    return snapshot.impressions if cfg.shown_not_taken else snapshot.impressions.iloc[:0]
 
 
 def _say(progress: Progress | None, text: str) -> None:
@@ -111,7 +118,7 @@ def evaluate_snapshot(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progres
     _say(progress, f"split: {split.describe()} ({len(train):,} train pairs, {len(test):,} test pairs)")
     encoders = Encoders.fit(cfg.taxonomy_dir)
     world = EncodedWorld.build(snapshot, encoders, certs_as_of=split.cutoff)
-    tp = job_training_pairs(world, add_impressions(train, snapshot.impressions, before=split.cutoff, exclude=test), cfg)
+    tp = job_training_pairs(world, add_impressions(train, impressions_for(snapshot, cfg), before=split.cutoff, exclude=test), cfg)
     _say(progress, f"job training pairs: {len(tp.y):,} ({int((tp.y > 0).sum()):,} taken up)")
     def fit(weight: float) -> JobModel:
         return fit_job_ranker(tp, cfg, weight)
@@ -184,7 +191,7 @@ def fit_bundle(snapshot: Snapshot, cfg: TrainConfig, *, progress: Progress | Non
     job_pairs = graded_pairs(snapshot.placements, "job_id", JOB_GRADES)
     if (job_pairs["relevance"] > 0).sum() == 0:
         raise RecommenderError("no job take-ups (applied, hired, retained) in the store: nothing to learn from")
-    with_shown = add_impressions(job_pairs, snapshot.impressions)
+    with_shown = add_impressions(job_pairs, impressions_for(snapshot, cfg))
     tp = job_training_pairs(world, with_shown, cfg)
     _say(progress, f"fitting the job ranker on {len(tp.y):,} pairs ...")
     jobs = fit_job_ranker(tp, cfg, cfg.older_worker_weight)
