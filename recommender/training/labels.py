@@ -41,8 +41,9 @@ def add_impressions(
 
     A shown pair with an outcome keeps the outcome's row. With ``before`` (a split's cutoff)
     only what was shown before it counts, and pairs in ``exclude`` (the held-out ones) are
-    left out, so no pair lands on both sides of the split. Real refusals of this kind are
-    better negatives than jobs sampled at random: the ranker itself thought them good.
+    left out, so no pair lands on both sides of the split. Unlike jobs sampled at random,
+    these are negatives the ranker itself put forward (hard ones); where outcomes go
+    unrecorded they are wrong, hence ``TrainConfig.shown_not_taken``.
     """
     if impressions.empty:
         return pairs
