@@ -9,6 +9,7 @@ loaded in the lifespan, and a background task swaps in newly promoted models.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,7 +31,7 @@ from api.security import Action, KeyRing, RateLimiter
 from api.served import ServedLogWriter  # imports recommender.served_log: its table is on the store's metadata before the store creates tables
 from api.serving import Loader, ModelHolder
 from api.web.router import install_web, session_scope
-from recommender import __version__
+from recommender import __version__, served_log
 from recommender.settings import Settings, get_settings
 from recommender.store import Store
 
@@ -38,6 +39,8 @@ log = logging.getLogger("api")
 
 #: how often each process publishes its counters when several share /metrics (settings.metrics_dir)
 METRICS_PUBLISH_SECONDS = 1.0
+#: how often the served log is cut to ``settings.served_log_days`` days
+PRUNE_SERVED_SECONDS = 3600.0
 
 DESCRIPTION = """
 Job matching and vocational-training recommendations for public employment services.
@@ -72,6 +75,20 @@ def _open_store(settings: Settings) -> tuple[Store, bool]:
         return Store(settings.db, create=False), False
 
 
+async def _prune_served(store: Store, days: int) -> None:
+    """Keep the served log to ``days`` days: at start-up, then every ``PRUNE_SERVED_SECONDS``
+    (every process does it; a run with nothing to delete is one indexed look-up)."""
+    while True:
+        try:
+            cutoff = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=days)
+            n = await anyio.to_thread.run_sync(lambda: served_log.prune(store, cutoff))
+            if n:
+                log.info("served log: %d rows older than %d days deleted", n, days)
+        except SQLAlchemyError as exc:  # the store is down or locked: try again next time
+            log.warning("served log not pruned (%s)", exc.__class__.__name__)
+        await asyncio.sleep(PRUNE_SERVED_SECONDS)
+
+
 async def _publish_metrics(share: MetricsShare) -> None:
     """Publish this process's counters every ``METRICS_PUBLISH_SECONDS`` for the other processes' scrapes."""
     while True:
@@ -98,6 +115,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
         app.state.job_queue = JobQueue(metrics=metrics)
         share = app.state.metrics_share = MetricsShare(settings.metrics_dir, metrics) if settings.metrics_dir else None
         publisher = asyncio.create_task(_publish_metrics(share), name="metrics-publish") if share else None
+        pruner = asyncio.create_task(_prune_served(store, settings.served_log_days), name="served-log-prune") if settings.served_log_days else None
         await holder.start()
         try:
             yield
@@ -106,6 +124,8 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
             await anyio.to_thread.run_sync(served.flush)  # lists queued by the last requests
             close_limiters(app)
             store.dispose()
+            if pruner is not None:
+                pruner.cancel()
             if publisher is not None and share is not None:
                 publisher.cancel()
                 share.publish()  # this process's final counts stay in the others' totals

@@ -197,3 +197,26 @@ def impressions(store: Store, conn: sa.engine.Connection | None = None) -> pd.Da
         "date": pd.to_datetime(pd.Series([r[2] for r in rows], dtype=object)).dt.normalize().astype("datetime64[ns]"),
     })
 
+
+PRUNE_BATCH = 50_000  # rows deleted per transaction: the store's write lock is never held for long
+
+
+def prune(store: Store, older_than: dt.datetime, *, batch: int = PRUNE_BATCH) -> int:
+    """Delete the log's rows served before ``older_than`` (naive UTC, as stored), in batches of
+    ``batch`` rows, oldest first; returns the rows deleted.
+
+    A portal calling at volume logs millions of rows a day; inserts into an ever larger table
+    (three indexes) cost more, and training reads the log back. Keep what training needs
+    (``RECOMMENDER_SERVED_LOG_DAYS`` above the training window).
+    """
+    ensure_table(store)
+    t = served_recommendations
+    total = 0
+    while True:
+        ids = sa.select(t.c.id).where(t.c.served_at < older_than).order_by(t.c.id).limit(batch).scalar_subquery()
+        with store.begin() as conn:
+            n = conn.execute(sa.delete(t).where(t.c.id.in_(ids))).rowcount or 0
+        total += n
+        if n < batch:
+            return total
+

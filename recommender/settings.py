@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         default=None,
         description="Folder where the processes of one service publish their metrics so that `/metrics` on any of them reports all (`recommender serve --workers N` sets it).",
     )
+    served_log_days: int | None = Field(
+        default=None, ge=1,
+        description="Days the served log keeps (the service deletes older rows hourly; `recommender prune-served` does it once). "
+        "Unset keeps everything; keep more than the training window, since training reads the log for its shown-not-taken negatives.",
+    )
     train_shown_not_taken: bool = Field(
         default=True,
         description="Train on the jobs the service showed stored workers that they did not take up (the served log) as negatives. "

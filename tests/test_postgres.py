@@ -179,6 +179,10 @@ def test_import_runs_and_served_log_are_shared_tables(store):
 
     shown = Snapshot.from_store(other, impressions=True).impressions  # what training reads back
     assert sorted(shown["job_id"]) == ["J1", "J2"] and set(shown["worker_id"]) == {"W1"}
+    from recommender.served_log import prune
+
+    assert prune(store, dt.datetime(2000, 1, 1)) == 0 and prune(store, dt.datetime(2200, 1, 1), batch=1) == 2  # retention
+    assert read_served(other).empty
     other.dispose()
 
 
