@@ -120,12 +120,12 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
         try:
             yield
         finally:
+            if pruner is not None:
+                pruner.cancel()
             await holder.stop()
             await anyio.to_thread.run_sync(served.flush)  # lists queued by the last requests
             close_limiters(app)
             store.dispose()
-            if pruner is not None:
-                pruner.cancel()
             if publisher is not None and share is not None:
                 publisher.cancel()
                 share.publish()  # this process's final counts stay in the others' totals
