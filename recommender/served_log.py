@@ -220,3 +220,13 @@ def prune(store: Store, older_than: dt.datetime, *, batch: int = PRUNE_BATCH) ->
         if n < batch:
             return total
 
+
+def summary(store: Store) -> tuple[int, dt.datetime | None, dt.datetime | None]:
+    """(rows, first served_at, last served_at) of the log: what an operator sizes retention by."""
+    t = served_recommendations
+    with store.engine.connect() as conn:
+        if not sa.inspect(conn).has_table(t.name):
+            return 0, None, None
+        n, first, last = conn.execute(sa.select(sa.func.count(), sa.func.min(t.c.served_at), sa.func.max(t.c.served_at))).one()
+    return int(n), first, last
+

@@ -64,3 +64,16 @@ def test_the_service_keeps_the_days_set(world: Settings) -> None:
     with TestClient(create_app(world, loader=fake_loader)):  # unset: nothing deleted
         time.sleep(0.3)
     assert _ages(store) == [1, 50]
+
+
+def test_status_shows_the_served_log(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    store = Store(url)
+    monkeypatch.setattr("recommender.settings.get_settings", lambda: Settings(db=url, served_log_days=90))
+    assert cli(["status", "--db", url]) == 0
+    assert "served log" in capsys.readouterr().out  # no log yet: 0 rows
+    _log(store, [3, 1])
+    assert cli(["status", "--db", url]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "served log" in x)
+    first, last = (NOW - dt.timedelta(days=3, hours=1)).date(), (NOW - dt.timedelta(days=1, hours=1)).date()
+    assert " 4 " in line and f"served {first} to {last}" in line and "kept 90 days" in line
