@@ -140,6 +140,20 @@ def test_changed_rows_update_through_the_staging_table(store, tmp_path):
     assert (again.updated, again.unchanged) == (0, 300)
 
 
+def test_one_key_reads_bind_the_value_on_postgres(store):
+    """``Store.raw_rows`` (the API's stored-worker read): a statement compiled once per shape with the
+    value bound, in PostgreSQL's parameter style; quotes are plain values; a NUL finds nothing."""
+    from recommender.ingest import ingest
+
+    ingest([SAMPLES / "workers.csv"], store)
+    wid = str(pd.read_csv(SAMPLES / "workers.csv", dtype=str)["worker_id"].iloc[0])
+    (row,) = store.raw_rows("workers", wid, columns=("worker_id", "education"))
+    assert row[0] == wid
+    assert store.raw_rows("workers", "x' OR '1'='1", columns=("worker_id",)) == []
+    assert store.raw_rows("enrolments", wid, columns=("course_id", "outcome"), by="worker_id") == []
+    assert store.raw_rows("workers", "W1\x00") == []
+
+
 def test_references_are_checked_against_the_postgres_store(store, tmp_path):
     from recommender.ingest import ingest
 
