@@ -164,9 +164,6 @@ def read_served(
     return pd.DataFrame([dict(r) for r in rows], columns=columns)
 
 
-IMPRESSION_COLUMNS = ("worker_id", "job_id", "date")
-
-
 def impressions(store: Store, conn: sa.engine.Connection | None = None) -> pd.DataFrame:
     """Jobs shown to stored workers: one row per (worker, job), dated the day it was first shown.
 
