@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recommender.regions import SCOPE_LOCAL, SCOPE_OUTBOUND, SCOPE_PROVINCE, PlaceCodes, RegionIndex, place_codes, scope_prepared
+from recommender.regions import SCOPE_LOCAL, SCOPE_OUTBOUND, SCOPE_PROVINCE, PlaceCodes, place_codes, scope_prepared
 
 AgePolicy = Literal["strict", "flag"]
 AGE_POLICIES: tuple[str, ...] = ("strict", "flag")
@@ -207,7 +207,7 @@ class WorkerView:
         home, current, mobility = row["home_region"], row["current_region"], row["mobility"]
         if current is None:
             current = home
-        places = _row_places(str(home), str(current))
+        places = place_codes(np.array([str(home), str(current)]))
         birth = row["birth_year"]
         return cls(
             ids=np.array([row["worker_id"]], dtype=object),
@@ -220,23 +220,6 @@ class WorkerView:
 
     def __len__(self) -> int:
         return len(self.ids)
-
-
-_ROW_PLACES: dict[tuple[int, str, str], PlaceCodes] = {}
-
-
-def _row_places(home: str, current: str) -> PlaceCodes:
-    """``place_codes`` of a worker's (home, current) pair, kept per pair (read-only arrays)."""
-    key = (id(RegionIndex.default()), home, current)
-    hit = _ROW_PLACES.get(key)
-    if hit is None:
-        hit = place_codes(np.array([home, current]))
-        hit.code.flags.writeable = False
-        hit.level.flags.writeable = False
-        if len(_ROW_PLACES) >= 20_000:
-            _ROW_PLACES.clear()
-        _ROW_PLACES[key] = hit
-    return hit
 
 
 @dataclass(slots=True)

@@ -962,8 +962,31 @@ class PlaceCodes:
         return PlaceCodes(self.code[idx], self.level[idx])
 
 
+_FEW_PLACES: dict[tuple[object, ...], PlaceCodes] = {}
+_FEW_PLACES_SIZE = 20_000
+
+
 def place_codes(codes: np.ndarray | Sequence[str] | str) -> PlaceCodes:
-    """Prepare codes (strings or ints) for :func:`scope_prepared`; a job pool does this once."""
+    """Prepare codes (strings or ints) for :func:`scope_prepared`; a job pool does this once.
+
+    One or two codes (a worker's home and current place, per request) are kept per value:
+    the same places come back request after request. Those arrays are shared, read-only.
+    """
+    if isinstance(codes, np.ndarray) and codes.ndim == 1 and 0 < len(codes) <= 2:
+        key = (id(RegionIndex.default()), codes.dtype.kind, *codes.tolist())
+        hit = _FEW_PLACES.get(key)
+        if hit is None:
+            hit = _place_codes(codes)
+            hit.code.flags.writeable = False
+            hit.level.flags.writeable = False
+            if len(_FEW_PLACES) >= _FEW_PLACES_SIZE:
+                _FEW_PLACES.clear()
+            _FEW_PLACES[key] = hit
+        return hit
+    return _place_codes(codes)
+
+
+def _place_codes(codes: np.ndarray | Sequence[str] | str) -> PlaceCodes:
     ints = _code_ints(codes)
     aliases = RegionIndex.default()._alias_ints
     ints = np.where(np.isin(ints, aliases), ints // 100 * 100, ints)

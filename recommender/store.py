@@ -151,7 +151,6 @@ class Store:
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._sql_cache: dict[tuple[str, tuple[str, ...], str], tuple[str, bool]] = {}
         if create:
             if self.dialect == "postgresql":
                 # Several processes (API replicas, Dask workers) may open a new database at
@@ -262,13 +261,6 @@ class Store:
         """
         names = tuple(columns) if columns is not None else BY_NAME[name].column_names
         key = by or BY_NAME[name].key[0]
-        if isinstance(value, str) and "\x00" in value:  # bound by SQLAlchemy as before (see _fetch_raw)
-            table = TABLES[name]
-            stmt = sa.select(*[table.c[c] for c in names]).where(table.c[key] == value)
-            if conn is None:
-                with self.engine.connect() as c:
-                    return self._fetch_raw(c, stmt)
-            return self._fetch_raw(conn, stmt)
         sql, positional = self._one_key_sql(name, names, key)
         params: Any = (value,) if positional else {"value": value}
         if conn is None:
@@ -280,7 +272,7 @@ class Store:
         """``raw_rows``'s statement, compiled once per shape: compiling it per call (literal
         values, so no SQLAlchemy cache) cost a third of a stored-worker lookup."""
         shape = (name, names, key)
-        cache = self.__dict__.setdefault("_sql_cache", {})
+        cache: dict[tuple[str, tuple[str, ...], str], tuple[str, bool]] = self.__dict__.setdefault("_sql_cache", {})
         hit = cache.get(shape)
         if hit is None:
             table = TABLES[name]
