@@ -27,6 +27,7 @@ from typing import Any
 from fastapi import Request
 
 from api.compute import run_compute
+from api.metrics import Metrics
 from recommender.errors import RecommenderError
 from recommender.service import JobQuery
 
@@ -36,13 +37,11 @@ MAX_GROUP = 16  # queries ranked in one pass at most
 class JobQueue:
     """Queued ``JobQuery`` s with the Recommender each was asked of, and their futures."""
 
-    def __init__(self, max_group: int = MAX_GROUP, metrics: Any = None) -> None:
+    def __init__(self, max_group: int = MAX_GROUP, metrics: Metrics | None = None) -> None:
         self.max_group = max(1, int(max_group))
-        self.metrics = metrics  # api.metrics.Metrics: passes and queries ranked
+        self.metrics = metrics if metrics is not None else Metrics()  # counts the passes and the queries ranked
         self._items: collections.deque[tuple[Any, JobQuery, concurrent.futures.Future[Any]]] = collections.deque()
         self._lock = threading.Lock()
-        self.groups = 0  # passes run (for tests and metrics)
-        self.ranked = 0  # queries ranked
 
     def add(self, rec: Any, query: JobQuery) -> concurrent.futures.Future[Any]:
         fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -72,11 +71,8 @@ class JobQueue:
             for _, fut in group:
                 fut.set_exception(exc)
             return
-        self.groups += 1
-        self.ranked += len(group)
-        if self.metrics is not None:
-            self.metrics.inc("ranking_passes")
-            self.metrics.inc("ranked_queries", len(group))
+        self.metrics.inc("ranking_passes")
+        self.metrics.inc("ranked_queries", len(group))
         for (_, fut), result in zip(group, results, strict=True):
             if isinstance(result, RecommenderError):
                 fut.set_exception(result)

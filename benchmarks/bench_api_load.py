@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import shutil
@@ -43,13 +44,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
-import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_recommend import load_average, pct, profiles_of, trained_world, widen_jobs  # noqa: E402
 
 from recommender.ingest import ingest  # noqa: E402
 from recommender.registry import Registry  # noqa: E402
+from recommender.served_log import prune  # noqa: E402
 from recommender.snapshot import Snapshot  # noqa: E402
 from recommender.store import Store  # noqa: E402
 
@@ -88,19 +89,16 @@ def wide_store(root: Path, store: Store, n_jobs: int, seed: int, tag: str) -> tu
 def empty_served_log(url: str) -> None:
     """Start every run with the cached store's served log empty: each run adds its lists to it,
     and inserts into a table of millions of rows (three indexes) cost more, so runs drifted."""
-    from recommender.served_log import served_recommendations
-
-    engine = Store(url).engine
+    store = Store(url)
     try:
-        with engine.begin() as conn:
-            n = conn.execute(sa.delete(served_recommendations)).rowcount
-        if n and engine.dialect.name == "sqlite":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        n = prune(store, dt.datetime.max)
+        if n and store.dialect == "sqlite":
+            with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM")
         if n:
             print(f"served log of the cached store emptied ({n:,} rows from earlier runs)")
     finally:
-        engine.dispose()
+        store.dispose()
 
 
 def free_port() -> int:

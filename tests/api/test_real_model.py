@@ -136,7 +136,7 @@ def test_requests_queued_together_are_ranked_in_one_pass_with_their_own_answers(
         got[n] = real.post("/v1/recommendations/jobs", json=body, headers=key)
 
     threads = [threading.Thread(target=ask, args=(n,)) for n in range(len(asks))]
-    groups, ranked = queue.groups, queue.ranked
+    groups, ranked = queue.metrics.ranking_passes, queue.metrics.ranked_queries
     try:
         for t in threads:
             t.start()
@@ -148,13 +148,13 @@ def test_requests_queued_together_are_ranked_in_one_pass_with_their_own_answers(
         gate.set()
         for t in threads:
             t.join(60)
-    assert queue.groups == groups + 1 and queue.ranked == ranked + len(asks)  # one pass for all of them
+    assert queue.metrics.ranking_passes == groups + 1 and queue.metrics.ranked_queries == ranked + len(asks)  # one pass for all of them
     for n, (body, key) in enumerate(asks):
         alone = real.post("/v1/recommendations/jobs", json=body, headers=key)
         assert got[n].status_code == alone.status_code, (n, got[n].text)
         assert got[n].json() == alone.json(), n
     assert [got[n].status_code for n in range(len(asks))] == [200, 200, 404, 200, 422, 200, 200, 200]
-    assert queue.groups == groups + 1 + len(asks)  # alone: one pass each
+    assert queue.metrics.ranking_passes == groups + 1 + len(asks)  # alone: one pass each
 
 
 def test_batch_with_a_bad_entry(real: TestClient, a_worker: str) -> None:

@@ -207,4 +207,4 @@ def test_job_queue_ranks_the_first_live_queries_that_share_a_recommender() -> No
     queue.drain()  # nothing left: no pass
     assert b.passes == [["1", "gone"], ["3"]] and a.passes == [["4"]]
     assert [f.result() for f in (futures[2], futures[3])] == ["b:3", "a:4"]
-    assert (queue.groups, queue.ranked) == (3, 4)
+    assert (queue.metrics.ranking_passes, queue.metrics.ranked_queries) == (3, 4)
